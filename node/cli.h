@@ -25,5 +25,12 @@ bool cli_wants_help(int argc, char **argv);
 int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 int cmd_version(int argc, char **argv);
+int cmd_open(int argc, char **argv);
+int cmd_move(int argc, char **argv);
+int cmd_call(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_close(int argc, char **argv);
+int cmd_challenge(int argc, char **argv);
+int cmd_settle(int argc, char **argv);
 
 #endif

@@ -2,6 +2,27 @@
 #include "cli.h"
 
 const struct cli_command cli_commands[] = {
+    {"open", "open a channel with a peer (on-chain open + deposit)",
+     "usage: bp open --api HOST:PORT --peer ADDR@tcp://HOST:PORT --app ADDR\n"
+     "               --deposit AMOUNT --peer-deposit AMOUNT [--init-args HEX]\n"
+     "               [--challenge-period S] [--datadir DIR] [--timeout S] [--json]\n\n"
+     "Opens a channel on the adjudicator with your deposit; the peer's node deposits\n"
+     "once breakpoint 0 carries both signatures. AMOUNT: wei, or with a unit (1ether, 5gwei).\n"
+     "Prints the channel id as its last line.\n", cmd_open},
+    {"move", "make a move (a call into the app), signed by both players",
+     "usage: bp move --api HOST:PORT CHANNEL 'play(uint8)' ARGS... [--json]\n\n"
+     "Runs the call on both nodes; returns once the new breakpoint carries both\n"
+     "signatures, or fails with the peer's reason and changes nothing.\n", cmd_move},
+    {"call", "read from the channel's app (no state change)",
+     "usage: bp call --api HOST:PORT CHANNEL 'board()(uint8[9])' [ARGS...] [--json]\n", cmd_call},
+    {"status", "show one channel or all of them",
+     "usage: bp status --api HOST:PORT [CHANNEL] [--json]\n", cmd_status},
+    {"close", "agree with the peer to close now, and conclude on-chain",
+     "usage: bp close --api HOST:PORT CHANNEL [--json]\n", cmd_close},
+    {"challenge", "register the latest breakpoint on-chain (dispute)",
+     "usage: bp challenge --api HOST:PORT CHANNEL [--json]\n", cmd_challenge},
+    {"settle", "pay out a challenged channel after its deadline",
+     "usage: bp settle --api HOST:PORT CHANNEL [--json]\n", cmd_settle},
     {"version", "print the version", "usage: bp version [--json]\n", cmd_version},
     {0},
 };
