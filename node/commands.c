@@ -23,6 +23,12 @@ const struct cli_command cli_commands[] = {
      "usage: bp challenge --api HOST:PORT CHANNEL [--json]\n", cmd_challenge},
     {"settle", "pay out a challenged channel after its deadline",
      "usage: bp settle --api HOST:PORT CHANNEL [--json]\n", cmd_settle},
+    {"deploy", "deploy a contract with a locally signed transaction",
+     "usage: bp deploy --eth URL --key-file F (--artifact JSON | --code HEX) [--args HEX] [--json]\n\n"
+     "Signs an EIP-1559 contract creation with the key in F (hex), sends it to the\n"
+     "JSON-RPC node at URL, waits for the receipt and prints the contract address.\n"
+     "--artifact takes a compiler artifact (\"bytecode\" or solc's evm.bytecode.object);\n"
+     "--args is appended to the init code (ABI-encoded constructor arguments).\n", cmd_deploy},
     {"version", "print the version", "usage: bp version [--json]\n", cmd_version},
     {0},
 };

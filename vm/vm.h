@@ -421,4 +421,167 @@ VM_WARN_UNUSED int vm_precompile_run(const struct vm_secp *secp, const vm_addres
                                      const uint8_t *input, size_t len, int64_t gas,
                                      struct vm_result *result);
 
+/* ======================================================================
+ * In-memory world and transactions (vm/world.c, vm/transaction.c)
+ *
+ * struct vm_world is one implementation of struct vm_host: accounts (nonce,
+ * balance, code, storage), transient storage, warm/cold sets, logs, and a
+ * journal so that the host's revert(snapshot) undoes any of it. It also
+ * applies whole transactions as the Ethereum state tests define them, and
+ * computes the state root and the storage roots that players sign
+ * (DESIGN.md §3).
+ * ====================================================================== */
+struct vm_world; /* opaque */
+VM_WARN_UNUSED int vm_world_new(struct vm_world **out);
+void vm_world_free(struct vm_world *w);
+/* The host interface over w (valid while w lives). */
+struct vm_host vm_world_host(struct vm_world *w);
+
+/* Creates the account if absent (it then exists, even if empty) and sets its
+ * nonce, balance and code; its storage is kept. Not journaled: for building
+ * a state outside a transaction. Returns VM_OK or VM_ERR_NOMEM. */
+VM_WARN_UNUSED int vm_world_set_account(struct vm_world *w, const vm_address *addr,
+                                        uint64_t nonce, vm_u256 balance, const uint8_t *code,
+                                        size_t code_len);
+/* Sets a slot as committed state (its EIP-2200 original value too); the
+ * account is created if absent. Not journaled. VM_OK or VM_ERR_NOMEM. */
+VM_WARN_UNUSED int vm_world_set_storage(struct vm_world *w, const vm_address *addr, vm_u256 key,
+                                        vm_u256 value);
+bool vm_world_account_exists(const struct vm_world *w, const vm_address *addr);
+/* Zero / empty for an absent account. *code stays valid until the account's
+ * code changes. */
+uint64_t vm_world_nonce(const struct vm_world *w, const vm_address *addr);
+vm_u256 vm_world_balance(const struct vm_world *w, const vm_address *addr);
+size_t vm_world_code(const struct vm_world *w, const vm_address *addr, const uint8_t **code);
+vm_u256 vm_world_storage(const struct vm_world *w, const vm_address *addr, vm_u256 key);
+/* Calls visit(arg, key, value) for each non-zero slot of addr, in no
+ * particular order, and stops at the first non-zero return, which it
+ * returns. Returns VM_OK after the last slot. */
+VM_WARN_UNUSED int vm_world_storage_foreach(const struct vm_world *w, const vm_address *addr,
+                                            int (*visit)(void *arg, vm_u256 key, vm_u256 value),
+                                            void *arg);
+/* The storage root of addr (eth_getProof's storageHash; keccak(0x80) for an
+ * absent account or empty storage). Returns VM_OK or VM_ERR_NOMEM. */
+VM_WARN_UNUSED int vm_world_storage_root(const struct vm_world *w, const vm_address *addr,
+                                         uint8_t root[32]);
+/* The state root: keccak(address) -> rlp([nonce, balance, storageRoot,
+ * codeHash]) over the existing accounts. Returns VM_OK or VM_ERR_NOMEM. */
+VM_WARN_UNUSED int vm_world_state_root(const struct vm_world *w, uint8_t root[32]);
+/* Where BLOCKHASH comes from: fn(arg, number) for a number the interpreter
+ * asks for; without it every block hash is zero. */
+void vm_world_set_block_hashes(struct vm_world *w, vm_bytes32 (*fn)(void *arg, int64_t number),
+                               void *arg);
+
+/* Transaction boundaries, for callers that run vm_evm_execute themselves
+ * (vm_transaction_apply calls both). begin: clears logs, warm sets,
+ * transient storage and the journal. end: deletes the accounts selfdestructed
+ * after being created in this transaction (EIP-6780) and the touched empty
+ * ones (EIP-161), and commits storage (the current values become the
+ * originals); logs stay readable until the next begin. */
+void vm_world_begin_tx(struct vm_world *w);
+void vm_world_end_tx(struct vm_world *w);
+
+struct vm_log {
+    vm_address address;
+    vm_bytes32 topics[4];
+    size_t n_topics;
+    const uint8_t *data; /* owned by the world */
+    size_t data_len;
+};
+/* The logs of the current (or last) transaction, in emission order. */
+size_t vm_world_log_count(const struct vm_world *w);
+const struct vm_log *vm_world_log(const struct vm_world *w, size_t i);
+/* keccak(rlp([[address, [topics...], data], ...])) over those logs, as the
+ * state tests' "logs" field. Returns VM_OK or VM_ERR_NOMEM. */
+VM_WARN_UNUSED int vm_world_logs_hash(const struct vm_world *w, uint8_t out[32]);
+
+/* Why a transaction is invalid (it then changes nothing at all). */
+enum vm_tx_invalid {
+    VM_TX_VALID = 0,
+    VM_TX_TYPE_UNSUPPORTED,
+    VM_TX_NONCE_MISMATCH,
+    VM_TX_NONCE_MAX,            /* EIP-2681 */
+    VM_TX_SENDER_NOT_EOA,       /* EIP-3607 */
+    VM_TX_GAS_ALLOWANCE,        /* gas limit above the block's */
+    VM_TX_FEE_CAP_BELOW_BASE,   /* max fee (or gas price) < base fee */
+    VM_TX_PRIORITY_ABOVE_MAX,   /* max priority fee > max fee */
+    VM_TX_INTRINSIC_GAS,        /* gas limit below the intrinsic gas */
+    VM_TX_INITCODE_SIZE,        /* EIP-3860 */
+    VM_TX_INSUFFICIENT_FUNDS,   /* incl. gasLimit * price overflowing 256 bits */
+    VM_TX_BLOB_CREATE,          /* EIP-4844: a blob tx must have a recipient */
+    VM_TX_BLOB_NONE,
+    VM_TX_BLOB_TOO_MANY,
+    VM_TX_BLOB_VERSION,         /* a versioned hash not starting with 0x01 */
+    VM_TX_BLOB_FEE_BELOW_BASE,  /* max fee per blob gas < blob base fee */
+};
+const char *vm_tx_invalid_name(int reason);
+
+struct vm_access_entry {
+    vm_address address;
+    const vm_bytes32 *keys;
+    size_t n_keys;
+};
+
+struct vm_transaction {
+    uint8_t type;             /* 0 legacy, 1 EIP-2930, 2 EIP-1559, 3 EIP-4844 */
+    uint64_t nonce;
+    uint64_t gas_limit;
+    vm_u256 gas_price;        /* types 0 and 1 */
+    vm_u256 max_fee;          /* types 2 and 3 */
+    vm_u256 max_priority_fee; /* types 2 and 3 */
+    vm_address sender;        /* already recovered */
+    bool is_create;
+    vm_address to;            /* unless is_create */
+    vm_u256 value;
+    const uint8_t *data;
+    size_t data_len;
+    const struct vm_access_entry *access_list;
+    size_t access_list_len;
+    const vm_bytes32 *blob_hashes; /* type 3 */
+    size_t blob_hashes_count;
+    vm_u256 max_fee_per_blob_gas;
+};
+
+struct vm_block_env {
+    vm_address coinbase;
+    int64_t number;
+    int64_t timestamp;
+    int64_t gas_limit;
+    vm_u256 prevrandao;
+    vm_u256 chain_id;
+    vm_u256 base_fee;
+    uint64_t excess_blob_gas;
+};
+
+struct vm_tx_outcome {
+    enum vm_tx_invalid invalid; /* VM_TX_VALID unless rejected */
+    enum vm_status status;      /* of the top-level call or create */
+    uint64_t gas_used;          /* after the refund */
+    uint8_t *output;            /* malloc'ed; vm_tx_outcome_free */
+    size_t output_size;
+    vm_address create_address;  /* for a create */
+};
+void vm_tx_outcome_free(struct vm_tx_outcome *o);
+
+/* Intrinsic gas (21000, +32000 and EIP-3860 word cost for a create, EIP-2028
+ * calldata, EIP-2930 access list); saturates at UINT64_MAX. */
+uint64_t vm_intrinsic_gas(const struct vm_transaction *tx);
+/* EIP-4844 blob base fee for a block's excess blob gas. */
+vm_u256 vm_blob_base_fee(uint64_t excess_blob_gas);
+
+/*
+ * Applies one transaction to w as the state tests define it (Cancun):
+ * validates it, buys gas, bumps the nonce, warms sender, recipient,
+ * precompiles, coinbase and the access list, runs it, refunds (capped at
+ * gasUsed/5), pays the coinbase the priority fee, burns the base and blob
+ * fees, and ends the transaction (vm_world_end_tx). An invalid transaction
+ * leaves w unchanged and sets out->invalid.
+ * Out: *out (free with vm_tx_outcome_free).
+ * Returns VM_OK (valid or not), or VM_ERR_NOMEM (w is then unspecified).
+ */
+VM_WARN_UNUSED int vm_transaction_apply(struct vm_evm *evm, struct vm_world *w,
+                                        const struct vm_block_env *env,
+                                        const struct vm_transaction *tx,
+                                        struct vm_tx_outcome *out);
+
 #endif /* BP_VM_H */

@@ -1,0 +1,263 @@
+/*
+ * The control API's methods, run on the loop thread. Methods that wait for
+ * the peer or the chain park their request in a channel's waiter; channel.c
+ * and onchain.c answer it.
+ */
+#include "node.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MOVE_TIMEOUT_MS 60000
+
+static const char *state_name(int status)
+{
+    switch (status) {
+    case STORE_CH_OPENING: return "opening";
+    case STORE_CH_FUNDING: return "funding";
+    case STORE_CH_OPEN: return "open";
+    case STORE_CH_CLOSING: return "closing";
+    case STORE_CH_CHALLENGED: return "challenged";
+    case STORE_CH_SETTLED: return "settled";
+    case STORE_CH_CONCLUDED: return "concluded";
+    default: return "unknown";
+    }
+}
+
+static json_t *hex_json(const uint8_t *b, size_t len)
+{
+    char *text = malloc(2 * len + 3);
+    if (!text) return json_null();
+    vm_hex_encode(b, len, text);
+    json_t *s = json_string(text);
+    free(text);
+    return s;
+}
+
+static json_t *address_json(const vm_address *a)
+{
+    char text[43];
+    vm_address_to_checksum(a, text);
+    return json_string(text);
+}
+
+static json_t *wei_json(vm_u256 v)
+{
+    char dec[80];
+    vm_u256_to_dec(v, dec);
+    return json_string(dec);
+}
+
+json_t *handlers_channel_json(struct node *n, struct channel *c)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "channel", hex_json(c->rec.id.b, 32));
+    json_object_set_new(o, "state", json_string(state_name(c->rec.status)));
+    json_object_set_new(o, "nonce", json_integer(c->has_latest ? (json_int_t)c->latest.bp.nonce : 0));
+    json_object_set_new(o, "stateRoot", c->has_latest ? hex_json(c->latest.bp.state_root.b, 32)
+                                                      : json_null());
+    json_t *payouts = json_array();
+    for (int i = 0; i < VM_BP_PLAYERS; i++)
+        json_array_append_new(payouts, wei_json(c->has_latest ? c->latest.bp.payouts[i]
+                                                              : c->rec.deposits[i]));
+    json_object_set_new(o, "payouts", payouts);
+    json_object_set_new(o, "isFinal", json_boolean(c->has_latest && c->latest.bp.is_final));
+    json_object_set_new(o, "peer", address_json(&c->rec.players[1 - c->me]));
+    json_object_set_new(o, "peerConnected", json_boolean(c->peer_connected));
+    json_object_set_new(o, "me", json_integer(c->me));
+    json_object_set_new(o, "app", address_json(&c->rec.app));
+    json_t *players = json_array(), *deposits = json_array();
+    for (int i = 0; i < VM_BP_PLAYERS; i++) {
+        json_array_append_new(players, address_json(&c->rec.players[i]));
+        json_array_append_new(deposits, wei_json(c->rec.deposits[i]));
+    }
+    json_object_set_new(o, "players", players);
+    json_object_set_new(o, "deposits", deposits);
+    json_object_set_new(o, "challengePeriod", json_integer((json_int_t)c->rec.challenge_period));
+    (void)n;
+    return o;
+}
+
+/* The "channel" parameter: a full id, or a unique prefix of one (like git). */
+static struct channel *find_param_channel(struct node *n, struct api_request *req)
+{
+    const char *text = json_string_value(json_object_get(api_request_params(req), "channel"));
+    if (!text) {
+        api_reply_error(req, 400, 400, "a channel id is required");
+        return NULL;
+    }
+    const char *hex = strncmp(text, "0x", 2) == 0 ? text + 2 : text;
+    size_t len = strlen(hex);
+    struct channel *found = NULL;
+    for (size_t i = 0; i < n->n_channels; i++) {
+        char full[67];
+        vm_hex_encode(n->channels[i]->rec.id.b, 32, full);
+        if (len >= 4 && len <= 64 && strncasecmp(full + 2, hex, len) == 0) {
+            if (found) {
+                api_reply_error(req, 400, 400, "channel '%s' is ambiguous", text);
+                return NULL;
+            }
+            found = n->channels[i];
+        }
+    }
+    if (!found) api_reply_error(req, 404, 404, "no channel %s on this node", text);
+    return found;
+}
+
+static void handle_status(struct node *n, struct api_request *req)
+{
+    if (json_object_get(api_request_params(req), "channel")) {
+        struct channel *c = find_param_channel(n, req);
+        if (c) api_reply(req, handlers_channel_json(n, c));
+        return;
+    }
+    json_t *list = json_array();
+    for (size_t i = 0; i < n->n_channels; i++)
+        json_array_append_new(list, handlers_channel_json(n, n->channels[i]));
+    json_t *r = json_object();
+    json_object_set_new(r, "address", address_json(&n->self));
+    json_object_set_new(r, "chainId", json_integer((json_int_t)n->chain_id));
+    json_object_set_new(r, "adjudicator", address_json(&n->adjudicator));
+    json_object_set_new(r, "chainReachable", json_boolean(n->chain_up));
+    json_object_set_new(r, "channels", list);
+    api_reply(req, r);
+}
+
+/* Encodes 'name(types)' with the string arguments of the request. */
+static int encode_call(struct api_request *req, struct vm_buf *out)
+{
+    json_t *p = api_request_params(req);
+    const char *sig = json_string_value(json_object_get(p, "signature"));
+    json_t *args = json_object_get(p, "args");
+    if (!sig) {
+        api_reply_error(req, 400, 400, "a function signature such as 'play(uint8)' is required");
+        return -1;
+    }
+    size_t n = json_array_size(args);
+    const char **argv = calloc(n ? n : 1, sizeof *argv);
+    if (!argv) {
+        api_reply_error(req, 500, 500, "out of memory");
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        argv[i] = json_string_value(json_array_get(args, i));
+        if (!argv[i]) {
+            free(argv);
+            api_reply_error(req, 400, 400, "argument %zu must be a string", i + 1);
+            return -1;
+        }
+    }
+    int rv = chain_abi_encode_call_argv(sig, argv, n, out);
+    free(argv);
+    if (rv) {
+        api_reply_error(req, 400, 400, "cannot encode %s with these arguments: %s", sig,
+                        chain_strerror(rv));
+        return -1;
+    }
+    return 0;
+}
+
+static void handle_move(struct node *n, struct api_request *req)
+{
+    struct channel *c = find_param_channel(n, req);
+    if (!c) return;
+    struct vm_buf call = {0};
+    if (encode_call(req, &call)) return;
+    char why[256];
+    int rv = channel_propose_move(n, c, &n->self, call.data, call.len, why, sizeof why);
+    vm_buf_free(&call);
+    if (rv) {
+        api_reply_error(req, 409, 409, "%s", why);
+        return;
+    }
+    c->waiter.req = req;
+    c->waiter.deadline_ms = now_ms() + MOVE_TIMEOUT_MS;
+}
+
+static void handle_call(struct node *n, struct api_request *req)
+{
+    struct channel *c = find_param_channel(n, req);
+    if (!c) return;
+    if (!c->app_loaded) {
+        api_reply_error(req, 409, 409, "the channel has no state yet (it is %s)",
+                        state_name(c->rec.status));
+        return;
+    }
+    struct vm_buf call = {0};
+    if (encode_call(req, &call)) return;
+    uint8_t *out = NULL;
+    size_t out_len = 0;
+    int rv = app_view(&c->app, call.data, call.len, c->latest.bp.nonce, &out, &out_len);
+    vm_buf_free(&call);
+    if (rv) {
+        api_reply_error(req, 409, 409, "the call failed: %s", app_strerror(rv));
+        return;
+    }
+    const char *sig = json_string_value(json_object_get(api_request_params(req), "signature"));
+    json_t *r = json_object();
+    json_object_set_new(r, "output", hex_json(out, out_len));
+    /* "f(..)(R..)": decode the results if the signature names them */
+    const char *close_paren = strchr(sig, ')');
+    if (close_paren && close_paren[1] == '(') {
+        char *values = NULL;
+        int dv = chain_abi_decode_json(sig, out, out_len, &values);
+        if (dv) {
+            free(out);
+            json_decref(r);
+            api_reply_error(req, 409, 409, "the answer does not decode as %s: %s",
+                            close_paren + 1, chain_strerror(dv));
+            return;
+        }
+        json_object_set_new(r, "values", json_loads(values, 0, NULL));
+        free(values);
+    }
+    free(out);
+    api_reply(req, r);
+}
+
+static void handle_close(struct node *n, struct api_request *req)
+{
+    struct channel *c = find_param_channel(n, req);
+    if (!c) return;
+    char why[256];
+    if (channel_propose_close(n, c, why, sizeof why)) {
+        api_reply_error(req, 409, 409, "%s", why);
+        return;
+    }
+    c->waiter.req = req;
+    c->waiter.deadline_ms = now_ms() + MOVE_TIMEOUT_MS;
+}
+
+static void handle_chain_action(struct node *n, struct api_request *req,
+                                int (*action)(struct node *, struct channel *, char *, size_t))
+{
+    struct channel *c = find_param_channel(n, req);
+    if (!c) return;
+    if (c->chain_waiter.req) {
+        api_reply_error(req, 409, 409, "an on-chain action on this channel is already in progress");
+        return;
+    }
+    char why[256];
+    if (action(n, c, why, sizeof why)) {
+        api_reply_error(req, 409, 409, "%s", why);
+        return;
+    }
+    c->chain_waiter.req = req;
+    c->chain_waiter.deadline_ms = now_ms() + 10 * 60 * 1000;
+}
+
+void handlers_open(struct node *n, struct api_request *req);
+
+void handlers_dispatch(struct node *n, struct api_request *req)
+{
+    const char *m = api_request_method(req);
+    if (strcmp(m, "status") == 0) handle_status(n, req);
+    else if (strcmp(m, "open") == 0) handlers_open(n, req);
+    else if (strcmp(m, "move") == 0) handle_move(n, req);
+    else if (strcmp(m, "call") == 0) handle_call(n, req);
+    else if (strcmp(m, "close") == 0) handle_close(n, req);
+    else if (strcmp(m, "challenge") == 0) handle_chain_action(n, req, onchain_challenge);
+    else if (strcmp(m, "settle") == 0) handle_chain_action(n, req, onchain_settle);
+    else api_reply_error(req, 404, 404, "unknown method '%s'", m);
+}

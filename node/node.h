@@ -1,0 +1,133 @@
+/*
+ * node.h — private to node/: the daemon's state, shared by daemon.c (the
+ * loop, start-up and shutdown), channel.c (the channel state machine),
+ * onchain.c (transactions and the adjudicator's events) and handlers.c (the
+ * control API). Only the loop thread touches a struct node after start-up;
+ * see docs/node.md.
+ */
+#ifndef BP_NODE_NODE_H
+#define BP_NODE_NODE_H
+
+#include "api.h"
+#include "app.h"
+#include "chain.h"
+#include "p2p.h"
+#include "queue.h"
+#include "store.h"
+#include "vm.h"
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct node_config {
+    const char *datadir;
+    const char *password_file;
+    const char *eth_url;
+    const char *adjudicator; /* text as given */
+    const char *listen;
+    const char *api;
+    int64_t peer_timeout_ms;
+    vm_u256 max_deposit;
+    int64_t poll_ms;         /* chain polling period */
+    uint64_t confirmations;  /* blocks before an event counts */
+    bool json_logs;
+};
+
+/* Queue item kinds. */
+enum node_event {
+    NODE_EV_MESSAGE = 1, /* struct node_msg_event * */
+    NODE_EV_PEER,        /* struct node_peer_event * */
+    NODE_EV_API,         /* struct api_request * */
+    NODE_EV_STOP,        /* NULL */
+};
+
+struct node_msg_event {
+    vm_address peer;
+    struct p2p_msg msg;
+};
+
+struct node_peer_event {
+    vm_address peer;
+    bool connected;
+};
+
+/* An API request that waits for something (a peer's answer, a receipt). */
+struct node_waiter {
+    struct api_request *req;
+    int64_t deadline_ms;
+};
+
+enum channel_pending_kind {
+    PENDING_NONE = 0,
+    PENDING_MOVE,  /* our PROPOSE awaits ACCEPT/REJECT */
+    PENDING_CLOSE, /* our CLOSE awaits ACCEPT/REJECT */
+};
+
+struct channel {
+    struct store_channel rec;           /* params, status, chain bookkeeping */
+    struct store_breakpoint latest;     /* latest fully signed breakpoint (has_latest) */
+    bool has_latest;
+    uint64_t own_signed;                /* highest nonce this node signed */
+    struct app app;                     /* world at `latest` */
+    bool app_loaded;
+    int me;                             /* our index in players[] */
+    /* our proposal in flight */
+    enum channel_pending_kind pending;
+    struct store_breakpoint proposal;   /* what we signed at proposal.bp.nonce */
+    struct node_waiter waiter;          /* bp move / bp close caller */
+    int64_t pending_since_ms;
+    int64_t last_heard_ms;              /* last frame from the peer about anything */
+    int64_t next_sync_ms;
+    /* on-chain work in flight */
+    struct node_waiter chain_waiter;    /* bp open / challenge / settle caller */
+    bool peer_connected;
+};
+
+struct node {
+    struct node_config cfg;
+    uint8_t key[32];
+    vm_address self;
+    vm_address adjudicator;
+    uint64_t chain_id;
+    struct vm_secp *secp;
+    struct store *store;
+    struct p2p *p2p;
+    struct api_server *api;
+    struct chain_client *rpc;
+    struct chain_wallet *wallet;
+    struct queue queue;
+    struct channel **channels;
+    size_t n_channels;
+    int64_t next_poll_ms;
+    bool chain_up; /* the last RPC call succeeded */
+};
+
+/* Logging: one line per event, in words a player understands. */
+void node_log(struct node *n, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* "0xab12…cdef" */
+void node_short_hex(const uint8_t *b, size_t len, char out[16]);
+
+struct channel *node_find_channel(struct node *n, const vm_bytes32 *id);
+
+/* channel.c */
+int channel_load_all(struct node *n);
+void channel_free(struct channel *c);
+void channel_on_message(struct node *n, const vm_address *peer, const struct p2p_msg *msg);
+void channel_on_peer(struct node *n, const vm_address *peer, bool connected);
+void channel_tick(struct node *n, struct channel *c, int64_t now);
+int channel_propose_move(struct node *n, struct channel *c, const vm_address *mover,
+                         const uint8_t *calldata, size_t len, char *why, size_t why_len);
+int channel_propose_close(struct node *n, struct channel *c, char *why, size_t why_len);
+
+/* onchain.c */
+void onchain_poll(struct node *n);
+int onchain_open(struct node *n, struct channel *c);
+int onchain_challenge(struct node *n, struct channel *c, char *why, size_t why_len);
+int onchain_settle(struct node *n, struct channel *c, char *why, size_t why_len);
+
+/* handlers.c */
+void handlers_dispatch(struct node *n, struct api_request *req);
+json_t *handlers_channel_json(struct node *n, struct channel *c);
+
+#endif
