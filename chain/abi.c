@@ -24,8 +24,8 @@
 
 struct abi_type {
     enum chain_abi_kind kind;
-    unsigned size;  /* bits of uintN/intN, N of bytesN */
-    size_t length;  /* k of T[k] */
+    unsigned size; /* bits of uintN/intN, N of bytesN */
+    size_t length; /* k of T[k] */
     struct abi_type *elem;
     struct abi_type **members;
     size_t n_members;
@@ -37,7 +37,8 @@ static void type_free(struct abi_type *t)
 {
     if (!t) return;
     type_free(t->elem);
-    for (size_t i = 0; i < t->n_members; i++) type_free(t->members[i]);
+    for (size_t i = 0; i < t->n_members; i++)
+        type_free(t->members[i]);
     free(t->members);
     free(t);
 }
@@ -51,7 +52,8 @@ struct parser {
 
 static void skip_ws(struct parser *p)
 {
-    while (p->s[p->pos] == ' ' || p->s[p->pos] == '\t') p->pos++;
+    while (p->s[p->pos] == ' ' || p->s[p->pos] == '\t')
+        p->pos++;
 }
 
 /* Sets dynamic and head of t from its children. */
@@ -60,20 +62,25 @@ static int finish_type(struct abi_type *t)
     switch (t->kind) {
     case CHAIN_ABI_BYTES:
     case CHAIN_ABI_STRING:
-    case CHAIN_ABI_DYN_ARRAY: t->dynamic = true; t->head = 32; break;
+    case CHAIN_ABI_DYN_ARRAY:
+        t->dynamic = true;
+        t->head = 32;
+        break;
     case CHAIN_ABI_ARRAY:
         t->dynamic = t->elem->dynamic;
         if (t->dynamic) {
             t->head = 32;
         } else {
-            if (t->elem->head && t->length > MAX_STATIC_LENGTH * 32 / t->elem->head) return CHAIN_ERR_ABI;
+            if (t->elem->head && t->length > MAX_STATIC_LENGTH * 32 / t->elem->head)
+                return CHAIN_ERR_ABI;
             t->head = t->length * t->elem->head;
         }
         break;
     case CHAIN_ABI_TUPLE: {
         size_t h = 0;
         t->dynamic = false;
-        for (size_t i = 0; i < t->n_members; i++) t->dynamic |= t->members[i]->dynamic;
+        for (size_t i = 0; i < t->n_members; i++)
+            t->dynamic |= t->members[i]->dynamic;
         for (size_t i = 0; i < t->n_members; i++) {
             h += t->dynamic && t->members[i]->dynamic ? 32 : t->members[i]->head;
             if (h > MAX_STATIC_LENGTH * 32) return CHAIN_ERR_ABI;
@@ -81,7 +88,10 @@ static int finish_type(struct abi_type *t)
         t->head = t->dynamic ? 32 : h;
         break;
     }
-    default: t->dynamic = false; t->head = 32; break;
+    default:
+        t->dynamic = false;
+        t->head = 32;
+        break;
     }
     return CHAIN_OK;
 }
@@ -159,15 +169,23 @@ static int parse_elementary(const char *w, size_t n, struct abi_type *t)
 {
     unsigned long v;
 #define IS(lit) (n == sizeof(lit) - 1 && memcmp(w, lit, n) == 0)
-    if (IS("address")) t->kind = CHAIN_ABI_ADDRESS;
-    else if (IS("bool")) t->kind = CHAIN_ABI_BOOL;
-    else if (IS("string")) t->kind = CHAIN_ABI_STRING;
-    else if (IS("bytes")) t->kind = CHAIN_ABI_BYTES;
-    else if (IS("uint")) t->kind = CHAIN_ABI_UINT, t->size = 256;
-    else if (IS("int")) t->kind = CHAIN_ABI_INT, t->size = 256;
-    else if (n > 4 && memcmp(w, "uint", 4) == 0 && parse_small(w + 4, n - 4, 8, 256, &v) && v % 8 == 0)
+    if (IS("address"))
+        t->kind = CHAIN_ABI_ADDRESS;
+    else if (IS("bool"))
+        t->kind = CHAIN_ABI_BOOL;
+    else if (IS("string"))
+        t->kind = CHAIN_ABI_STRING;
+    else if (IS("bytes"))
+        t->kind = CHAIN_ABI_BYTES;
+    else if (IS("uint"))
+        t->kind = CHAIN_ABI_UINT, t->size = 256;
+    else if (IS("int"))
+        t->kind = CHAIN_ABI_INT, t->size = 256;
+    else if (n > 4 && memcmp(w, "uint", 4) == 0 && parse_small(w + 4, n - 4, 8, 256, &v) &&
+             v % 8 == 0)
         t->kind = CHAIN_ABI_UINT, t->size = (unsigned)v;
-    else if (n > 3 && memcmp(w, "int", 3) == 0 && parse_small(w + 3, n - 3, 8, 256, &v) && v % 8 == 0)
+    else if (n > 3 && memcmp(w, "int", 3) == 0 && parse_small(w + 3, n - 3, 8, 256, &v) &&
+             v % 8 == 0)
         t->kind = CHAIN_ABI_INT, t->size = (unsigned)v;
     else if (n > 5 && memcmp(w, "bytes", 5) == 0 && parse_small(w + 5, n - 5, 1, 32, &v))
         t->kind = CHAIN_ABI_FIXED_BYTES, t->size = (unsigned)v;
@@ -188,7 +206,8 @@ static int parse_type(struct parser *p, int depth, struct abi_type **out)
         if ((rc = parse_tuple(p, depth, &t))) return rc;
     } else {
         size_t start = p->pos;
-        while (isalnum((unsigned char)p->s[p->pos])) p->pos++;
+        while (isalnum((unsigned char)p->s[p->pos]))
+            p->pos++;
         t = calloc(1, sizeof *t);
         if (!t) return CHAIN_ERR_NOMEM;
         if ((rc = parse_elementary(p->s + start, p->pos - start, t))) {
@@ -204,7 +223,8 @@ static int parse_type(struct parser *p, int depth, struct abi_type **out)
         }
         p->pos++;
         size_t start = p->pos;
-        while (isdigit((unsigned char)p->s[p->pos])) p->pos++;
+        while (isdigit((unsigned char)p->s[p->pos]))
+            p->pos++;
         unsigned long k = 0;
         bool fixed = p->pos > start;
         if (p->s[p->pos] != ']' ||
@@ -253,10 +273,12 @@ static int parse_sig(const char *text, bool allow_bare, struct abi_sig *sig)
     struct parser p = {text, 0};
     skip_ws(&p);
     size_t start = p.pos;
-    while (isalnum((unsigned char)text[p.pos]) || text[p.pos] == '_' || text[p.pos] == '$') p.pos++;
+    while (isalnum((unsigned char)text[p.pos]) || text[p.pos] == '_' || text[p.pos] == '$')
+        p.pos++;
     size_t name_end = p.pos;
     int rc;
-    if (name_end > start && text[p.pos] == '(' && !(name_end - start == 5 && memcmp(text + start, "tuple", 5) == 0)) {
+    if (name_end > start && text[p.pos] == '(' &&
+        !(name_end - start == 5 && memcmp(text + start, "tuple", 5) == 0)) {
         sig->name_len = name_end - start;
         if ((rc = parse_tuple(&p, 0, &sig->inputs))) goto fail;
         skip_ws(&p);
@@ -309,19 +331,38 @@ static int canon_type(const struct abi_type *t, struct vm_buf *out)
     char tmp[32];
     const char *lit = NULL;
     switch (t->kind) {
-    case CHAIN_ABI_UINT: snprintf(tmp, sizeof tmp, "uint%u", t->size); lit = tmp; break;
-    case CHAIN_ABI_INT: snprintf(tmp, sizeof tmp, "int%u", t->size); lit = tmp; break;
-    case CHAIN_ABI_ADDRESS: lit = "address"; break;
-    case CHAIN_ABI_BOOL: lit = "bool"; break;
-    case CHAIN_ABI_FIXED_BYTES: snprintf(tmp, sizeof tmp, "bytes%u", t->size); lit = tmp; break;
-    case CHAIN_ABI_BYTES: lit = "bytes"; break;
-    case CHAIN_ABI_STRING: lit = "string"; break;
+    case CHAIN_ABI_UINT:
+        snprintf(tmp, sizeof tmp, "uint%u", t->size);
+        lit = tmp;
+        break;
+    case CHAIN_ABI_INT:
+        snprintf(tmp, sizeof tmp, "int%u", t->size);
+        lit = tmp;
+        break;
+    case CHAIN_ABI_ADDRESS:
+        lit = "address";
+        break;
+    case CHAIN_ABI_BOOL:
+        lit = "bool";
+        break;
+    case CHAIN_ABI_FIXED_BYTES:
+        snprintf(tmp, sizeof tmp, "bytes%u", t->size);
+        lit = tmp;
+        break;
+    case CHAIN_ABI_BYTES:
+        lit = "bytes";
+        break;
+    case CHAIN_ABI_STRING:
+        lit = "string";
+        break;
     case CHAIN_ABI_ARRAY:
     case CHAIN_ABI_DYN_ARRAY: {
         int rc = canon_type(t->elem, out);
         if (rc) return rc;
-        if (t->kind == CHAIN_ABI_ARRAY) snprintf(tmp, sizeof tmp, "[%zu]", t->length);
-        else snprintf(tmp, sizeof tmp, "[]");
+        if (t->kind == CHAIN_ABI_ARRAY)
+            snprintf(tmp, sizeof tmp, "[%zu]", t->length);
+        else
+            snprintf(tmp, sizeof tmp, "[]");
         return vm_buf_append(out, tmp, strlen(tmp)) ? CHAIN_ERR_NOMEM : CHAIN_OK;
     }
     case CHAIN_ABI_TUPLE:
@@ -341,7 +382,8 @@ static int sig_selector(const char *text, const struct abi_sig *sig, uint8_t sel
 {
     struct vm_buf b = {0};
     const char *name = text;
-    while (*name == ' ' || *name == '\t') name++;
+    while (*name == ' ' || *name == '\t')
+        name++;
     int rc = CHAIN_ERR_NOMEM;
     if (vm_buf_append(&b, name, sig->name_len)) goto out;
     if ((rc = canon_type(sig->inputs, &b))) goto out;
@@ -378,7 +420,8 @@ int chain_abi_selector(const char *signature, uint8_t selector[4], char *canonic
 void chain_abi_value_clear(struct chain_abi_value *v)
 {
     if (!v) return;
-    for (size_t i = 0; i < v->n_items; i++) chain_abi_value_clear(&v->items[i]);
+    for (size_t i = 0; i < v->n_items; i++)
+        chain_abi_value_clear(&v->items[i]);
     free(v->items);
     free(v->bytes);
     memset(v, 0, sizeof *v);
@@ -430,7 +473,8 @@ static int json_to_int(const struct abi_type *t, const json_t *j, vm_u256 *out)
             neg = true;
             s++;
         }
-        if (*s == '-' || *s == '+' || *s == 0 || vm_u256_parse(s, &mag) != VM_OK) return CHAIN_ERR_ABI;
+        if (*s == '-' || *s == '+' || *s == 0 || vm_u256_parse(s, &mag) != VM_OK)
+            return CHAIN_ERR_ABI;
     } else {
         return CHAIN_ERR_ABI;
     }
@@ -455,7 +499,8 @@ static int json_to_value(const struct abi_type *t, const json_t *j, struct chain
     int rc;
     switch (t->kind) {
     case CHAIN_ABI_UINT:
-    case CHAIN_ABI_INT: return json_to_int(t, j, &v->word);
+    case CHAIN_ABI_INT:
+        return json_to_int(t, j, &v->word);
     case CHAIN_ABI_BOOL:
         if (!json_is_boolean(j)) return CHAIN_ERR_ABI;
         v->word = vm_u256_from_u64(json_is_true(j) ? 1 : 0);
@@ -474,7 +519,8 @@ static int json_to_value(const struct abi_type *t, const json_t *j, struct chain
             return CHAIN_ERR_ABI;
         }
         return CHAIN_OK;
-    case CHAIN_ABI_BYTES: return hex_to_bytes(j, v);
+    case CHAIN_ABI_BYTES:
+        return hex_to_bytes(j, v);
     case CHAIN_ABI_STRING: {
         if (!json_is_string(j)) return CHAIN_ERR_ABI;
         size_t n = json_string_length(j);
@@ -509,7 +555,8 @@ static int json_to_value(const struct abi_type *t, const json_t *j, struct chain
 
 /* ---------------------------------------------------------------- encoding */
 
-static int encode_any(const struct abi_type *t, const struct chain_abi_value *v, struct vm_buf *out);
+static int encode_any(const struct abi_type *t, const struct chain_abi_value *v,
+                      struct vm_buf *out);
 
 static void put_word(uint8_t *dst, vm_u256 w)
 {
@@ -538,7 +585,8 @@ static int scalar_word(const struct abi_type *t, const struct chain_abi_value *v
         memset(dst, 0, 32);
         memcpy(dst, v->bytes, v->len);
         return CHAIN_OK;
-    default: return CHAIN_ERR_ABI;
+    default:
+        return CHAIN_ERR_ABI;
     }
     put_word(dst, v->word);
     return CHAIN_OK;
@@ -550,7 +598,8 @@ static int encode_seq(const struct abi_type *t, const struct chain_abi_value *it
 {
     size_t start = out->len;
     size_t head = 0;
-    for (size_t i = 0; i < n; i++) head += seq_type_at(t, i)->head;
+    for (size_t i = 0; i < n; i++)
+        head += seq_type_at(t, i)->head;
     if (head) {
         if (vm_buf_reserve(out, head)) return CHAIN_ERR_NOMEM;
         memset(out->data + out->len, 0, head);
@@ -665,12 +714,14 @@ static json_t *arg_to_json(const struct abi_type *t, const char *arg)
     switch (t->kind) {
     case CHAIN_ABI_ARRAY:
     case CHAIN_ABI_DYN_ARRAY:
-    case CHAIN_ABI_TUPLE: return json_loads(arg, JSON_DECODE_ANY, &jerr);
+    case CHAIN_ABI_TUPLE:
+        return json_loads(arg, JSON_DECODE_ANY, &jerr);
     case CHAIN_ABI_BOOL:
         if (strcmp(arg, "true") == 0) return json_true();
         if (strcmp(arg, "false") == 0) return json_false();
         return NULL;
-    default: return json_string(arg);
+    default:
+        return json_string(arg);
     }
 }
 
@@ -737,7 +788,8 @@ static int read_size(const uint8_t *p, size_t max, size_t *out)
     for (int i = 0; i < 24; i++)
         if (p[i]) return CHAIN_ERR_ABI;
     uint64_t x = 0;
-    for (int i = 24; i < 32; i++) x = (x << 8) | p[i];
+    for (int i = 24; i < 32; i++)
+        x = (x << 8) | p[i];
     if (x > max) return CHAIN_ERR_ABI;
     *out = (size_t)x;
     return CHAIN_OK;
@@ -794,9 +846,12 @@ static int decode_any(struct decoder *d, const struct abi_type *t, const uint8_t
         if (t->elem->head && n > (len - 32) / t->elem->head) return CHAIN_ERR_ABI;
         return decode_seq(d, t, n, p + 32, len - 32, v);
     }
-    case CHAIN_ABI_ARRAY: return decode_seq(d, t, t->length, p, len, v);
-    case CHAIN_ABI_TUPLE: return decode_seq(d, t, t->n_members, p, len, v);
-    default: break;
+    case CHAIN_ABI_ARRAY:
+        return decode_seq(d, t, t->length, p, len, v);
+    case CHAIN_ABI_TUPLE:
+        return decode_seq(d, t, t->n_members, p, len, v);
+    default:
+        break;
     }
     if (len < 32) return CHAIN_ERR_ABI;
     vm_u256 w = vm_u256_from_be(p, 32);
@@ -821,7 +876,8 @@ static int decode_any(struct decoder *d, const struct abi_type *t, const uint8_t
         memcpy(v->bytes, p, t->size);
         v->len = t->size;
         return CHAIN_OK;
-    default: return CHAIN_ERR_ABI;
+    default:
+        return CHAIN_ERR_ABI;
     }
     v->word = w;
     return CHAIN_OK;
@@ -854,7 +910,8 @@ static int decode_with(const struct abi_type *t, const uint8_t *data, size_t len
     return rc;
 }
 
-int chain_abi_decode(const char *types, const uint8_t *data, size_t len, struct chain_abi_value *out)
+int chain_abi_decode(const char *types, const uint8_t *data, size_t len,
+                     struct chain_abi_value *out)
 {
     memset(out, 0, sizeof *out);
     struct abi_sig sig;
@@ -885,12 +942,14 @@ static json_t *word_to_json(vm_u256 w, bool neg)
 static json_t *value_to_json(const struct chain_abi_value *v)
 {
     switch (v->kind) {
-    case CHAIN_ABI_UINT: return word_to_json(v->word, false);
+    case CHAIN_ABI_UINT:
+        return word_to_json(v->word, false);
     case CHAIN_ABI_INT: {
         bool neg = v->word.w[3] >> 63;
         return word_to_json(neg ? vm_u256_sub(vm_u256_from_u64(0), v->word) : v->word, neg);
     }
-    case CHAIN_ABI_BOOL: return json_boolean(!vm_u256_is_zero(v->word));
+    case CHAIN_ABI_BOOL:
+        return json_boolean(!vm_u256_is_zero(v->word));
     case CHAIN_ABI_ADDRESS: {
         uint8_t be[32];
         vm_u256_to_be(v->word, be);
@@ -901,8 +960,10 @@ static json_t *value_to_json(const struct chain_abi_value *v)
         return json_string(text);
     }
     case CHAIN_ABI_FIXED_BYTES:
-    case CHAIN_ABI_BYTES: return chain_json_hex(v->bytes, v->len);
-    case CHAIN_ABI_STRING: return json_stringn(v->len ? (const char *)v->bytes : "", v->len);
+    case CHAIN_ABI_BYTES:
+        return chain_json_hex(v->bytes, v->len);
+    case CHAIN_ABI_STRING:
+        return json_stringn(v->len ? (const char *)v->bytes : "", v->len);
     case CHAIN_ABI_ARRAY:
     case CHAIN_ABI_DYN_ARRAY:
     case CHAIN_ABI_TUPLE: {

@@ -36,13 +36,13 @@
  * ====================================================================== */
 enum chain_error {
     CHAIN_OK = 0,
-    CHAIN_ERR_INVALID = -1,     /* a bad argument from the caller */
+    CHAIN_ERR_INVALID = -1, /* a bad argument from the caller */
     CHAIN_ERR_NOMEM = -2,
-    CHAIN_ERR_CONNECT = -3,     /* RPC node down: connection refused / unreachable / DNS */
-    CHAIN_ERR_TIMEOUT = -4,     /* no complete answer within the configured timeout */
-    CHAIN_ERR_HTTP = -5,        /* an HTTP status other than 200 (see chain_client_http_status) */
-    CHAIN_ERR_RPC = -6,         /* a JSON-RPC error object (see chain_client_rpc_error) */
-    CHAIN_ERR_BAD_JSON = -7,    /* not JSON, not a JSON-RPC response, or a result of the wrong shape */
+    CHAIN_ERR_CONNECT = -3,  /* RPC node down: connection refused / unreachable / DNS */
+    CHAIN_ERR_TIMEOUT = -4,  /* no complete answer within the configured timeout */
+    CHAIN_ERR_HTTP = -5,     /* an HTTP status other than 200 (see chain_client_http_status) */
+    CHAIN_ERR_RPC = -6,      /* a JSON-RPC error object (see chain_client_rpc_error) */
+    CHAIN_ERR_BAD_JSON = -7, /* not JSON, not a JSON-RPC response, or a result of the wrong shape */
     CHAIN_ERR_TOO_LARGE = -8,   /* the response body exceeds the configured cap */
     CHAIN_ERR_WRONG_CHAIN = -9, /* eth_chainId differs from the expected chain id */
     CHAIN_ERR_TRANSPORT = -10,  /* any other libcurl failure */
@@ -90,8 +90,8 @@ void chain_client_free(struct chain_client *c);
  * next call on the client. */
 struct chain_rpc_error {
     int64_t code;
-    const char *message;   /* never NULL */
-    const uint8_t *data;   /* NULL if absent or not hex */
+    const char *message; /* never NULL */
+    const uint8_t *data; /* NULL if absent or not hex */
     size_t data_len;
 };
 const struct chain_rpc_error *chain_client_rpc_error(const struct chain_client *c);
@@ -106,8 +106,8 @@ long chain_client_http_status(const struct chain_client *c);
  *      if the caller does not want it.
  * Returns CHAIN_OK or any transport/protocol error above.
  */
-CHAIN_WARN_UNUSED int chain_rpc(struct chain_client *c, const char *method,
-                                const char *params_json, char **result_json);
+CHAIN_WARN_UNUSED int chain_rpc(struct chain_client *c, const char *method, const char *params_json,
+                                char **result_json);
 
 /* Block tags: a number, or "latest"/"pending" (chain_block_tag). */
 #define CHAIN_BLOCK_LATEST UINT64_MAX
@@ -127,8 +127,8 @@ CHAIN_WARN_UNUSED int chain_get_balance(struct chain_client *c, const vm_address
 CHAIN_WARN_UNUSED int chain_get_nonce(struct chain_client *c, const vm_address *addr,
                                       uint64_t block, uint64_t *out);
 /* eth_getCode(addr, block). Out: *code (appended to a zeroed or empty vm_buf). */
-CHAIN_WARN_UNUSED int chain_get_code(struct chain_client *c, const vm_address *addr,
-                                     uint64_t block, struct vm_buf *code);
+CHAIN_WARN_UNUSED int chain_get_code(struct chain_client *c, const vm_address *addr, uint64_t block,
+                                     struct vm_buf *code);
 
 /* A message call for eth_call / eth_estimateGas. */
 struct chain_call {
@@ -154,9 +154,8 @@ CHAIN_WARN_UNUSED int chain_max_priority_fee(struct chain_client *c, vm_u256 *ou
  *      baseFeePerGas); *median_reward: the median over the blocks of the
  *      percentile reward (0 if the node gave none).
  */
-CHAIN_WARN_UNUSED int chain_fee_history(struct chain_client *c, unsigned blocks,
-                                        double percentile, vm_u256 *next_base_fee,
-                                        vm_u256 *median_reward);
+CHAIN_WARN_UNUSED int chain_fee_history(struct chain_client *c, unsigned blocks, double percentile,
+                                        vm_u256 *next_base_fee, vm_u256 *median_reward);
 /* eth_sendRawTransaction. Out: *hash as the node reports it (may be NULL). */
 CHAIN_WARN_UNUSED int chain_send_raw(struct chain_client *c, const uint8_t *raw, size_t len,
                                      vm_bytes32 *hash);
@@ -338,7 +337,8 @@ CHAIN_WARN_UNUSED int chain_abi_decode_json(const char *types, const uint8_t *da
  * empty data gives "". Out: out (NUL-terminated, truncated to cap).
  * Returns CHAIN_OK or CHAIN_ERR_ABI (an Error/Panic selector with bad data).
  */
-CHAIN_WARN_UNUSED int chain_abi_revert_reason(const uint8_t *data, size_t len, char *out, size_t cap);
+CHAIN_WARN_UNUSED int chain_abi_revert_reason(const uint8_t *data, size_t len, char *out,
+                                              size_t cap);
 
 /* ======================================================================
  * EIP-1559 transactions (chain/tx.c)
@@ -379,13 +379,13 @@ CHAIN_WARN_UNUSED int chain_tx_decode(const struct vm_secp *secp, const uint8_t 
 struct chain_wallet; /* opaque: client (borrowed), key copy, next nonce, pending txs */
 
 struct chain_wallet_opts {
-    unsigned confirmations;   /* blocks including the receipt's; 0 = 1 */
-    long poll_interval_ms;    /* 0 = 500 */
-    long wait_timeout_ms;     /* chain_wallet_send: give up after; 0 = 120000 */
-    long stuck_after_ms;      /* resubmit with a higher fee after; 0 = 15000 */
-    unsigned fee_bump_percent; /* per resubmission, at least 10 (the txpool rule); 0 = 20 */
+    unsigned confirmations;      /* blocks including the receipt's; 0 = 1 */
+    long poll_interval_ms;       /* 0 = 500 */
+    long wait_timeout_ms;        /* chain_wallet_send: give up after; 0 = 120000 */
+    long stuck_after_ms;         /* resubmit with a higher fee after; 0 = 15000 */
+    unsigned fee_bump_percent;   /* per resubmission, at least 10 (the txpool rule); 0 = 20 */
     unsigned gas_margin_percent; /* added to eth_estimateGas; 0 = 20 */
-    vm_u256 max_fee_cap;      /* never offer more per gas; zero = no cap */
+    vm_u256 max_fee_cap;         /* never offer more per gas; zero = no cap */
 };
 
 /* Creates a wallet. client and secp are borrowed and must outlive it; the key
@@ -403,10 +403,10 @@ CHAIN_WARN_UNUSED int chain_wallet_fees(struct chain_wallet *w, vm_u256 *tip, vm
 /* A transaction in flight: every signed version (same nonce) that was sent. */
 #define CHAIN_PENDING_MAX_VERSIONS 16
 struct chain_pending {
-    struct chain_tx tx;        /* the latest version's fields (data borrowed from the caller) */
+    struct chain_tx tx; /* the latest version's fields (data borrowed from the caller) */
     vm_bytes32 hashes[CHAIN_PENDING_MAX_VERSIONS];
     size_t n_hashes;
-    int64_t last_sent_ms;      /* monotonic clock of the latest (re)submission */
+    int64_t last_sent_ms; /* monotonic clock of the latest (re)submission */
 };
 
 /*
@@ -437,7 +437,7 @@ CHAIN_WARN_UNUSED int chain_wallet_send(struct chain_wallet *w, const vm_address
                                         struct chain_receipt *r);
 
 /* ======================================================================
- * Adjudicator events (chain/events.c), as docs/contracts.md defines them.
+ * Adjudicator events (chain/events.c), exactly as docs/contracts.md declares them.
  * ====================================================================== */
 enum chain_event_kind {
     CHAIN_EV_OPENED = 1,
@@ -445,6 +445,9 @@ enum chain_event_kind {
     CHAIN_EV_CHALLENGED,
     CHAIN_EV_CONCLUDED,
     CHAIN_EV_SETTLED,
+    CHAIN_EV_RECLAIMED, /* the unfunded channel's deposit went back to players[0] */
+    CHAIN_EV_CREDITED,  /* a payout transfer failed; channel_id is zero (not in the event) */
+    CHAIN_EV_WITHDRAWN, /* a credited recipient took its credit; channel_id is zero */
 };
 
 struct chain_event {
@@ -477,6 +480,13 @@ struct chain_event {
         struct {
             uint64_t nonce;
         } concluded, settled;
+        struct {
+            vm_u256 amount;
+        } reclaimed;
+        struct {
+            vm_address recipient;
+            vm_u256 amount;
+        } credited, withdrawn;
     } u;
 };
 /* The topic0 of an event kind. */

@@ -25,14 +25,22 @@ struct event_def {
 
 /* The Adjudicator's events, in parameter order (docs/contracts.md). */
 static const struct event_def events[] = {
-    {CHAIN_EV_OPENED, "Opened", 8,
+    {CHAIN_EV_OPENED,
+     "Opened",
+     8,
      {"bytes32", "address", "bytes32", "address[2]", "uint256[2]", "bytes", "uint64", "bytes32"},
      {true, false, false, false, false, false, false, false}},
-    {CHAIN_EV_DEPOSITED, "Deposited", 4, {"bytes32", "address", "uint256", "uint256"},
+    {CHAIN_EV_DEPOSITED,
+     "Deposited",
+     4,
+     {"bytes32", "address", "uint256", "uint256"},
      {true, true, false, false}},
     {CHAIN_EV_CHALLENGED, "Challenged", 3, {"bytes32", "uint64", "uint64"}, {true, false, false}},
     {CHAIN_EV_CONCLUDED, "Concluded", 2, {"bytes32", "uint64"}, {true, false}},
     {CHAIN_EV_SETTLED, "Settled", 2, {"bytes32", "uint64"}, {true, false}},
+    {CHAIN_EV_RECLAIMED, "Reclaimed", 2, {"bytes32", "uint256"}, {true, false}},
+    {CHAIN_EV_CREDITED, "Credited", 2, {"address", "uint256"}, {true, false}},
+    {CHAIN_EV_WITHDRAWN, "Withdrawn", 2, {"address", "uint256"}, {true, false}},
 };
 #define N_EVENTS (sizeof events / sizeof *events)
 
@@ -135,7 +143,8 @@ static int fill(struct chain_event *ev, const struct chain_abi_value *p)
     }
     case CHAIN_EV_DEPOSITED:
         return get_b32(&p[0], &ev->channel_id) && get_addr(&p[1], &ev->u.deposited.player) &&
-                       get_u256(&p[2], &ev->u.deposited.amount) && get_u256(&p[3], &ev->u.deposited.total)
+                       get_u256(&p[2], &ev->u.deposited.amount) &&
+                       get_u256(&p[3], &ev->u.deposited.total)
                    ? CHAIN_OK
                    : CHAIN_ERR_EVENT;
     case CHAIN_EV_CHALLENGED:
@@ -149,6 +158,19 @@ static int fill(struct chain_event *ev, const struct chain_abi_value *p)
                    : CHAIN_ERR_EVENT;
     case CHAIN_EV_SETTLED:
         return get_b32(&p[0], &ev->channel_id) && get_u64(&p[1], &ev->u.settled.nonce)
+                   ? CHAIN_OK
+                   : CHAIN_ERR_EVENT;
+    case CHAIN_EV_RECLAIMED:
+        return get_b32(&p[0], &ev->channel_id) && get_u256(&p[1], &ev->u.reclaimed.amount)
+                   ? CHAIN_OK
+                   : CHAIN_ERR_EVENT;
+    case CHAIN_EV_CREDITED:
+        return get_addr(&p[0], &ev->u.credited.recipient) && get_u256(&p[1], &ev->u.credited.amount)
+                   ? CHAIN_OK
+                   : CHAIN_ERR_EVENT;
+    case CHAIN_EV_WITHDRAWN:
+        return get_addr(&p[0], &ev->u.withdrawn.recipient) &&
+                       get_u256(&p[1], &ev->u.withdrawn.amount)
                    ? CHAIN_OK
                    : CHAIN_ERR_EVENT;
     }
@@ -167,7 +189,8 @@ int chain_event_decode(const struct chain_log *log, struct chain_event *ev)
     }
     if (!d) return CHAIN_ERR_EVENT;
     size_t n_indexed = 0;
-    for (size_t i = 0; i < d->n; i++) n_indexed += d->indexed[i];
+    for (size_t i = 0; i < d->n; i++)
+        n_indexed += d->indexed[i];
     if (log->n_topics != 1 + n_indexed) return CHAIN_ERR_EVENT;
 
     char types[256];
@@ -198,7 +221,8 @@ int chain_event_decode(const struct chain_log *log, struct chain_event *ev)
     }
     if (rc == CHAIN_ERR_ABI) rc = CHAIN_ERR_EVENT;
     chain_abi_value_clear(&data);
-    for (size_t i = 0; i < 4; i++) chain_abi_value_clear(&topic_vals[i]);
+    for (size_t i = 0; i < 4; i++)
+        chain_abi_value_clear(&topic_vals[i]);
     if (rc) {
         chain_event_clear(ev);
         return rc;

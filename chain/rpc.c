@@ -44,25 +44,44 @@ struct chain_client {
 const char *chain_strerror(int err)
 {
     switch (err) {
-    case CHAIN_OK: return "ok";
-    case CHAIN_ERR_INVALID: return "invalid argument";
-    case CHAIN_ERR_NOMEM: return "out of memory";
-    case CHAIN_ERR_CONNECT: return "cannot connect to the RPC node";
-    case CHAIN_ERR_TIMEOUT: return "RPC request timed out";
-    case CHAIN_ERR_HTTP: return "RPC node answered with an HTTP error status";
-    case CHAIN_ERR_RPC: return "RPC node returned a JSON-RPC error";
-    case CHAIN_ERR_BAD_JSON: return "malformed JSON-RPC response";
-    case CHAIN_ERR_TOO_LARGE: return "RPC response too large";
-    case CHAIN_ERR_WRONG_CHAIN: return "RPC node is on the wrong chain (chain id mismatch)";
-    case CHAIN_ERR_TRANSPORT: return "RPC transport error";
-    case CHAIN_ERR_ABI: return "ABI encoding/decoding error";
-    case CHAIN_ERR_NOT_FOUND: return "not found (yet)";
-    case CHAIN_ERR_REVERTED: return "transaction reverted";
-    case CHAIN_ERR_TX_TIMEOUT: return "transaction not confirmed in time";
-    case CHAIN_ERR_KEY: return "invalid private key";
-    case CHAIN_ERR_CRYPTO: return "signing or encoding failed";
-    case CHAIN_ERR_EVENT: return "not a well-formed adjudicator event";
-    default: return "unknown chain error";
+    case CHAIN_OK:
+        return "ok";
+    case CHAIN_ERR_INVALID:
+        return "invalid argument";
+    case CHAIN_ERR_NOMEM:
+        return "out of memory";
+    case CHAIN_ERR_CONNECT:
+        return "cannot connect to the RPC node";
+    case CHAIN_ERR_TIMEOUT:
+        return "RPC request timed out";
+    case CHAIN_ERR_HTTP:
+        return "RPC node answered with an HTTP error status";
+    case CHAIN_ERR_RPC:
+        return "RPC node returned a JSON-RPC error";
+    case CHAIN_ERR_BAD_JSON:
+        return "malformed JSON-RPC response";
+    case CHAIN_ERR_TOO_LARGE:
+        return "RPC response too large";
+    case CHAIN_ERR_WRONG_CHAIN:
+        return "RPC node is on the wrong chain (chain id mismatch)";
+    case CHAIN_ERR_TRANSPORT:
+        return "RPC transport error";
+    case CHAIN_ERR_ABI:
+        return "ABI encoding/decoding error";
+    case CHAIN_ERR_NOT_FOUND:
+        return "not found (yet)";
+    case CHAIN_ERR_REVERTED:
+        return "transaction reverted";
+    case CHAIN_ERR_TX_TIMEOUT:
+        return "transaction not confirmed in time";
+    case CHAIN_ERR_KEY:
+        return "invalid private key";
+    case CHAIN_ERR_CRYPTO:
+        return "signing or encoding failed";
+    case CHAIN_ERR_EVENT:
+        return "not a well-formed adjudicator event";
+    default:
+        return "unknown chain error";
     }
 }
 
@@ -123,7 +142,8 @@ int chain_json_u64(const json_t *v, uint64_t *out)
     int rc = parse_quantity(v, be, 16);
     if (rc) return rc;
     uint64_t x = 0;
-    for (int i = 24; i < 32; i++) x = (x << 8) | be[i];
+    for (int i = 24; i < 32; i++)
+        x = (x << 8) | be[i];
     *out = x;
     return CHAIN_OK;
 }
@@ -153,7 +173,8 @@ int chain_json_data(const json_t *v, struct vm_buf *out)
     if (!json_is_string(v)) return CHAIN_ERR_BAD_JSON;
     size_t len = json_string_length(v);
     const char *s = json_string_value(v);
-    if (len < 2 || s[0] != '0' || (s[1] != 'x' && s[1] != 'X') || len % 2) return CHAIN_ERR_BAD_JSON;
+    if (len < 2 || s[0] != '0' || (s[1] != 'x' && s[1] != 'X') || len % 2)
+        return CHAIN_ERR_BAD_JSON;
     size_t n = (len - 2) / 2;
     if (n == 0) return CHAIN_OK;
     if (vm_buf_reserve(out, n) != VM_OK) return CHAIN_ERR_NOMEM;
@@ -334,18 +355,24 @@ static int keep_rpc_error(struct chain_client *c, const json_t *err)
 static int map_curl(struct chain_client *c, CURLcode code)
 {
     switch (code) {
-    case CURLE_OK: return CHAIN_OK;
+    case CURLE_OK:
+        return CHAIN_OK;
     case CURLE_COULDNT_CONNECT:
     case CURLE_COULDNT_RESOLVE_HOST:
-    case CURLE_COULDNT_RESOLVE_PROXY: return CHAIN_ERR_CONNECT;
-    case CURLE_OPERATION_TIMEDOUT: return CHAIN_ERR_TIMEOUT;
+    case CURLE_COULDNT_RESOLVE_PROXY:
+        return CHAIN_ERR_CONNECT;
+    case CURLE_OPERATION_TIMEDOUT:
+        return CHAIN_ERR_TIMEOUT;
     case CURLE_WRITE_ERROR:
         if (c->body_too_large) return CHAIN_ERR_TOO_LARGE;
         if (c->body_nomem) return CHAIN_ERR_NOMEM;
         return CHAIN_ERR_TRANSPORT;
-    case CURLE_FILESIZE_EXCEEDED: return CHAIN_ERR_TOO_LARGE;
-    case CURLE_OUT_OF_MEMORY: return CHAIN_ERR_NOMEM;
-    default: return CHAIN_ERR_TRANSPORT;
+    case CURLE_FILESIZE_EXCEEDED:
+        return CHAIN_ERR_TOO_LARGE;
+    case CURLE_OUT_OF_MEMORY:
+        return CHAIN_ERR_NOMEM;
+    default:
+        return CHAIN_ERR_TRANSPORT;
     }
 }
 
@@ -380,7 +407,8 @@ int chain_rpc_json(struct chain_client *c, const char *method, json_t *params, j
     if (c->http_status != 200) return CHAIN_ERR_HTTP;
 
     json_error_t jerr;
-    json_t *resp = json_loadb((const char *)c->body.data, c->body.len, JSON_REJECT_DUPLICATES, &jerr);
+    json_t *resp =
+        json_loadb((const char *)c->body.data, c->body.len, JSON_REJECT_DUPLICATES, &jerr);
     if (!resp) return CHAIN_ERR_BAD_JSON;
     rc = CHAIN_ERR_BAD_JSON;
     json_t *rid = json_object_get(resp, "id");
@@ -478,15 +506,13 @@ int chain_block_number(struct chain_client *c, uint64_t *out)
     return call_u64(c, "eth_blockNumber", json_array(), out);
 }
 
-int chain_get_balance(struct chain_client *c, const vm_address *addr, uint64_t block,
-                      vm_u256 *out)
+int chain_get_balance(struct chain_client *c, const vm_address *addr, uint64_t block, vm_u256 *out)
 {
     return call_u256(c, "eth_getBalance",
                      json_pack("[o,o]", addr_json(addr), chain_json_block(block)), out);
 }
 
-int chain_get_nonce(struct chain_client *c, const vm_address *addr, uint64_t block,
-                    uint64_t *out)
+int chain_get_nonce(struct chain_client *c, const vm_address *addr, uint64_t block, uint64_t *out)
 {
     return call_u64(c, "eth_getTransactionCount",
                     json_pack("[o,o]", addr_json(addr), chain_json_block(block)), out);
@@ -526,8 +552,8 @@ int chain_eth_call(struct chain_client *c, const struct chain_call *call, uint64
                    struct vm_buf *output)
 {
     json_t *res;
-    int rc = chain_rpc_json(c, "eth_call", json_pack("[o,o]", call_object(call), chain_json_block(block)),
-                            &res);
+    int rc = chain_rpc_json(c, "eth_call",
+                            json_pack("[o,o]", call_object(call), chain_json_block(block)), &res);
     if (rc) return rc;
     rc = chain_json_data(res, output);
     json_decref(res);
@@ -555,10 +581,9 @@ int chain_fee_history(struct chain_client *c, unsigned blocks, double percentile
     if (blocks == 0 || blocks > 1024 || !(percentile >= 0 && percentile <= 100))
         return CHAIN_ERR_INVALID;
     json_t *res;
-    int rc = chain_rpc_json(c, "eth_feeHistory",
-                            json_pack("[o,s,[f]]", chain_json_quantity_u64(blocks), "latest",
-                                      percentile),
-                            &res);
+    int rc = chain_rpc_json(
+        c, "eth_feeHistory",
+        json_pack("[o,s,[f]]", chain_json_quantity_u64(blocks), "latest", percentile), &res);
     if (rc) return rc;
     rc = CHAIN_ERR_BAD_JSON;
     vm_u256 *rewards = NULL;
@@ -613,7 +638,8 @@ int chain_send_raw(struct chain_client *c, const uint8_t *raw, size_t len, vm_by
 void chain_logs_free(struct chain_logs *logs)
 {
     if (!logs) return;
-    for (size_t i = 0; i < logs->n; i++) free(logs->items[i].data);
+    for (size_t i = 0; i < logs->n; i++)
+        free(logs->items[i].data);
     free(logs->items);
     logs->items = NULL;
     logs->n = 0;
@@ -704,8 +730,8 @@ int chain_get_receipt(struct chain_client *c, const vm_bytes32 *tx_hash, struct 
 {
     memset(r, 0, sizeof *r);
     json_t *res;
-    int rc = chain_rpc_json(c, "eth_getTransactionReceipt", json_pack("[o]", chain_json_hex(tx_hash->b, 32)),
-                            &res);
+    int rc = chain_rpc_json(c, "eth_getTransactionReceipt",
+                            json_pack("[o]", chain_json_hex(tx_hash->b, 32)), &res);
     if (rc) return rc;
     if (json_is_null(res)) {
         json_decref(res);
@@ -747,8 +773,8 @@ int chain_get_block(struct chain_client *c, uint64_t block, struct chain_block *
 {
     memset(out, 0, sizeof *out);
     json_t *res;
-    int rc = chain_rpc_json(c, "eth_getBlockByNumber", json_pack("[o,b]", chain_json_block(block), 0),
-                            &res);
+    int rc = chain_rpc_json(c, "eth_getBlockByNumber",
+                            json_pack("[o,b]", chain_json_block(block), 0), &res);
     if (rc) return rc;
     if (json_is_null(res)) {
         json_decref(res);
@@ -771,7 +797,8 @@ out:
 
 static void node_list_free(struct chain_proof_node_list *l)
 {
-    for (size_t i = 0; i < l->n; i++) vm_buf_free(&l->nodes[i]);
+    for (size_t i = 0; i < l->n; i++)
+        vm_buf_free(&l->nodes[i]);
     free(l->nodes);
     l->nodes = NULL;
     l->n = 0;
@@ -781,7 +808,8 @@ void chain_account_proof_free(struct chain_account_proof *p)
 {
     if (!p) return;
     node_list_free(&p->account_proof);
-    for (size_t i = 0; i < p->n_storage; i++) node_list_free(&p->storage[i].proof);
+    for (size_t i = 0; i < p->n_storage; i++)
+        node_list_free(&p->storage[i].proof);
     free(p->storage);
     memset(p, 0, sizeof *p);
 }
@@ -815,8 +843,9 @@ int chain_get_proof(struct chain_client *c, const vm_address *addr, const vm_u25
         }
     }
     json_t *res;
-    int rc = chain_rpc_json(c, "eth_getProof",
-                            json_pack("[o,o,o]", addr_json(addr), jkeys, chain_json_block(block)), &res);
+    int rc =
+        chain_rpc_json(c, "eth_getProof",
+                       json_pack("[o,o,o]", addr_json(addr), jkeys, chain_json_block(block)), &res);
     if (rc) return rc;
     if ((rc = chain_json_u256(json_object_get(res, "balance"), &out->balance)) ||
         (rc = chain_json_u64(json_object_get(res, "nonce"), &out->nonce)) ||

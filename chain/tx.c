@@ -20,8 +20,8 @@ static int put_fields(struct vm_buf *b, const struct chain_tx *tx)
 {
     size_t al;
     if (vm_rlp_put_u64(b, tx->chain_id) || vm_rlp_put_u64(b, tx->nonce) ||
-        vm_rlp_put_u256(b, tx->max_priority_fee_per_gas) || vm_rlp_put_u256(b, tx->max_fee_per_gas) ||
-        vm_rlp_put_u64(b, tx->gas_limit) ||
+        vm_rlp_put_u256(b, tx->max_priority_fee_per_gas) ||
+        vm_rlp_put_u256(b, tx->max_fee_per_gas) || vm_rlp_put_u64(b, tx->gas_limit) ||
         vm_rlp_put_bytes(b, tx->to.b, tx->has_to ? 20 : 0) || vm_rlp_put_u256(b, tx->value) ||
         vm_rlp_put_bytes(b, tx->data, tx->data_len) || vm_rlp_list_begin(b, &al) ||
         vm_rlp_list_end(b, al))
@@ -113,10 +113,11 @@ int chain_tx_decode(const struct vm_secp *secp, const uint8_t *raw, size_t len, 
     tx->data = it.payload;
     tx->data_len = it.len;
     /* only the empty access list is representable in struct chain_tx */
-    if (vm_rlp_next(&list, &pos, &it) != VM_OK || !it.is_list || it.len != 0) return CHAIN_ERR_INVALID;
+    if (vm_rlp_next(&list, &pos, &it) != VM_OK || !it.is_list || it.len != 0)
+        return CHAIN_ERR_INVALID;
     if (next_str(&list, &pos, &it) || vm_rlp_to_u64(&it, &y) || y > 1 ||
-        next_str(&list, &pos, &it) || vm_rlp_to_u256(&it, &r) ||
-        next_str(&list, &pos, &it) || vm_rlp_to_u256(&it, &s))
+        next_str(&list, &pos, &it) || vm_rlp_to_u256(&it, &r) || next_str(&list, &pos, &it) ||
+        vm_rlp_to_u256(&it, &s))
         return CHAIN_ERR_INVALID;
     if (vm_rlp_next(&list, &pos, &it) != 1) return CHAIN_ERR_INVALID; /* trailing items */
     uint8_t sighash[32], sig[65];

@@ -31,7 +31,8 @@ struct chain_wallet {
 static void wipe(void *p, size_t n)
 {
     volatile uint8_t *v = p;
-    while (n--) *v++ = 0;
+    while (n--)
+        *v++ = 0;
 }
 
 int chain_wallet_new(struct chain_client *client, const struct vm_secp *secp, const uint8_t key[32],
@@ -107,8 +108,10 @@ int chain_wallet_fees(struct chain_wallet *w, vm_u256 *tip, vm_u256 *max_fee)
     rc = chain_max_priority_fee(w->client, tip);
     /* A node without eth_maxPriorityFeePerGas answers with an RPC error;
      * the feeHistory median is the documented fallback. */
-    if (rc == CHAIN_ERR_RPC) *tip = median;
-    else if (rc) return rc;
+    if (rc == CHAIN_ERR_RPC)
+        *tip = median;
+    else if (rc)
+        return rc;
     *max_fee = vm_u256_add(vm_u256_add(base, base), *tip);
     apply_cap(w, tip, max_fee);
     return CHAIN_OK;
@@ -119,7 +122,9 @@ static bool contains_ci(const char *hay, const char *needle)
     size_t n = strlen(needle);
     for (; *hay; hay++) {
         size_t i = 0;
-        while (i < n && hay[i] && tolower((unsigned char)hay[i]) == tolower((unsigned char)needle[i])) i++;
+        while (i < n && hay[i] &&
+               tolower((unsigned char)hay[i]) == tolower((unsigned char)needle[i]))
+            i++;
         if (i == n) return true;
     }
     return false;
@@ -208,7 +213,8 @@ static int resubmit(struct chain_wallet *w, struct chain_pending *p)
     vm_u256 tip, max_fee;
     int rc = chain_wallet_fees(w, &tip, &max_fee);
     if (rc) return rc;
-    tx.max_priority_fee_per_gas = max_u256(bump(p->tx.max_priority_fee_per_gas, w->opts.fee_bump_percent), tip);
+    tx.max_priority_fee_per_gas =
+        max_u256(bump(p->tx.max_priority_fee_per_gas, w->opts.fee_bump_percent), tip);
     tx.max_fee_per_gas = max_u256(bump(p->tx.max_fee_per_gas, w->opts.fee_bump_percent), max_fee);
     apply_cap(w, &tx.max_priority_fee_per_gas, &tx.max_fee_per_gas);
     /* Capped below a valid replacement: keep waiting on what is out there. */

@@ -25,7 +25,10 @@ bool cli_wants_help(int argc, char **argv);
 int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 int cmd_version(int argc, char **argv);
+int cmd_keygen(int argc, char **argv);
 int cmd_deploy(int argc, char **argv);
+int cmd_node(int argc, char **argv);
+const char *cmd_node_usage(void);
 int cmd_open(int argc, char **argv);
 int cmd_move(int argc, char **argv);
 int cmd_call(int argc, char **argv);

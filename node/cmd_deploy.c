@@ -18,7 +18,8 @@
 static void wipe(void *p, size_t n)
 {
     volatile uint8_t *v = p;
-    while (n--) *v++ = 0;
+    while (n--)
+        *v++ = 0;
 }
 
 /* Reads a hex private key (optional 0x, surrounding whitespace ignored). */
@@ -31,9 +32,11 @@ static int read_key(const char *path, uint8_t key[32])
     fclose(f);
     text[n] = 0;
     char *s = text;
-    while (isspace((unsigned char)*s)) s++;
+    while (isspace((unsigned char)*s))
+        s++;
     size_t len = strlen(s);
-    while (len && isspace((unsigned char)s[len - 1])) s[--len] = 0;
+    while (len && isspace((unsigned char)s[len - 1]))
+        s[--len] = 0;
     size_t got = 0;
     int rc = vm_hex_decode(s, key, 32, &got) == VM_OK && got == 32 ? 0 : -1;
     wipe(text, sizeof text);
@@ -72,23 +75,32 @@ int cmd_deploy(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         bool has_value = i + 1 < argc;
-        if (strcmp(a, "--json") == 0) json = true;
-        else if (strcmp(a, "--eth") == 0 && has_value) eth = argv[++i];
-        else if (strcmp(a, "--key-file") == 0 && has_value) key_file = argv[++i];
-        else if (strcmp(a, "--artifact") == 0 && has_value) artifact = argv[++i];
-        else if (strcmp(a, "--code") == 0 && has_value) code_hex = argv[++i];
-        else if (strcmp(a, "--args") == 0 && has_value) args_hex = argv[++i];
-        else return cli_fail("deploy: unknown option or missing value '%s'", a);
+        if (strcmp(a, "--json") == 0)
+            json = true;
+        else if (strcmp(a, "--eth") == 0 && has_value)
+            eth = argv[++i];
+        else if (strcmp(a, "--key-file") == 0 && has_value)
+            key_file = argv[++i];
+        else if (strcmp(a, "--artifact") == 0 && has_value)
+            artifact = argv[++i];
+        else if (strcmp(a, "--code") == 0 && has_value)
+            code_hex = argv[++i];
+        else if (strcmp(a, "--args") == 0 && has_value)
+            args_hex = argv[++i];
+        else
+            return cli_fail("deploy: unknown option or missing value '%s'", a);
     }
     if (!eth || !key_file) return cli_fail("deploy: --eth and --key-file are required");
-    if (!artifact == !code_hex) return cli_fail("deploy: give exactly one of --artifact and --code");
+    if (!artifact == !code_hex)
+        return cli_fail("deploy: give exactly one of --artifact and --code");
 
     struct vm_buf init = {0};
     json_t *root = NULL;
     if (artifact) {
         json_error_t jerr;
         root = json_load_file(artifact, 0, &jerr);
-        if (!root) return cli_fail("deploy: cannot read %s: %s (line %d)", artifact, jerr.text, jerr.line);
+        if (!root)
+            return cli_fail("deploy: cannot read %s: %s (line %d)", artifact, jerr.text, jerr.line);
         code_hex = artifact_bytecode(root);
         if (!code_hex) {
             json_decref(root);
@@ -134,11 +146,12 @@ int cmd_deploy(int argc, char **argv)
         if (rc == CHAIN_ERR_RPC) {
             const struct chain_rpc_error *e = chain_client_rpc_error(client);
             char reason[200] = "";
-            if (e->data && chain_abi_revert_reason(e->data, e->data_len, reason, sizeof reason) != CHAIN_OK)
+            if (e->data &&
+                chain_abi_revert_reason(e->data, e->data_len, reason, sizeof reason) != CHAIN_OK)
                 reason[0] = 0;
-            cli_fail("deploy: %s: %s%s%s", chain_strerror(rc), e->message, reason[0] ? ": " : "", reason);
-        }
-        else
+            cli_fail("deploy: %s: %s%s%s", chain_strerror(rc), e->message, reason[0] ? ": " : "",
+                     reason);
+        } else
             cli_fail("deploy: %s", chain_strerror(rc));
         goto out;
     }
@@ -158,10 +171,11 @@ int cmd_deploy(int argc, char **argv)
     vm_address_to_checksum(&receipt.contract_address, addr);
     vm_hex_encode(receipt.tx_hash.b, 32, hash);
     if (json)
-        printf("{\"address\": \"%s\", \"txHash\": \"%s\", \"blockNumber\": %llu, \"gasUsed\": %llu, "
-               "\"codeSize\": %zu}\n",
-               addr, hash, (unsigned long long)receipt.block_number,
-               (unsigned long long)receipt.gas_used, code_len);
+        printf(
+            "{\"address\": \"%s\", \"txHash\": \"%s\", \"blockNumber\": %llu, \"gasUsed\": %llu, "
+            "\"codeSize\": %zu}\n",
+            addr, hash, (unsigned long long)receipt.block_number,
+            (unsigned long long)receipt.gas_used, code_len);
     else
         printf("%s\n", addr);
     ret = 0;

@@ -126,6 +126,10 @@ int cmd_statetest(int argc, char **argv)
             paths[n_paths++] = argv[i];
         }
     }
+    if (strcmp(opt.fork, "Cancun") != 0) {
+        free(paths);
+        return cli_fail("statetest: only --fork Cancun is implemented (got %s)", opt.fork);
+    }
     if (n_paths == 0) {
         free(paths);
         return cli_fail("statetest: no PATH given (see bp statetest --help)");

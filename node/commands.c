@@ -2,6 +2,7 @@
 #include "cli.h"
 
 const struct cli_command cli_commands[] = {
+    {"node", "run a player's node (the daemon)", NULL, cmd_node},
     {"open", "open a channel with a peer (on-chain open + deposit)",
      "usage: bp open --api HOST:PORT --peer ADDR@tcp://HOST:PORT --app ADDR\n"
      "               --deposit AMOUNT --peer-deposit AMOUNT [--init-args HEX]\n"
@@ -29,6 +30,17 @@ const struct cli_command cli_commands[] = {
      "JSON-RPC node at URL, waits for the receipt and prints the contract address.\n"
      "--artifact takes a compiler artifact (\"bytecode\" or solc's evm.bytecode.object);\n"
      "--args is appended to the init code (ABI-encoded constructor arguments).\n", cmd_deploy},
+    {"keygen", "create (or import) the node's key, stored encrypted in the datadir",
+     "usage: bp keygen --datadir DIR --password-file F [--import HEXKEYFILE] [--json]\n"
+     "       bp keygen --datadir DIR --password-file F --address [--json]\n\n"
+     "Creates DIR (mode 0700) if needed and stores a new secp256k1 private key in\n"
+     "DIR/keystore (mode 0600), encrypted with Argon2id + XChaCha20-Poly1305 under the\n"
+     "password in F (one trailing newline is ignored). --import takes the key from a\n"
+     "file holding 64 hex digits (optional 0x) instead of generating one.\n"
+     "Never overwrites an existing key. Prints the key's EIP-55 address\n"
+     "(--json: {\"address\": \"0x...\"}).\n"
+     "--address: decrypt the existing key (checking the password) and print its address.\n",
+     cmd_keygen},
     {"version", "print the version", "usage: bp version [--json]\n", cmd_version},
     {0},
 };

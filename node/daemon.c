@@ -214,15 +214,18 @@ static int node_start(struct node *n)
     if (rv) return cli_fail("node: cannot reach the Ethereum node at %s: %s", n->cfg.eth_url,
                             chain_strerror(rv));
     n->chain_up = true;
-    uint8_t *code = NULL;
-    size_t code_len = 0;
-    rv = chain_get_code(n->rpc, &n->adjudicator, &code, &code_len);
-    free(code);
+    struct vm_buf code = {0};
+    rv = chain_get_code(n->rpc, &n->adjudicator, CHAIN_BLOCK_LATEST, &code);
+    size_t code_len = code.len;
+    vm_buf_free(&code);
     if (rv) return cli_fail("node: eth_getCode of the adjudicator: %s", chain_strerror(rv));
     if (code_len == 0)
         return cli_fail("node: there is no contract at --adjudicator %s on chain %llu",
                         n->cfg.adjudicator, (unsigned long long)n->chain_id);
-    rv = chain_wallet_new(n->rpc, n->secp, n->key, &n->wallet);
+    struct chain_wallet_opts wopts;
+    memset(&wopts, 0, sizeof wopts);
+    wopts.confirmations = (unsigned)n->cfg.confirmations;
+    rv = chain_wallet_new(n->rpc, n->secp, n->key, &wopts, &n->wallet);
     if (rv) return cli_fail("node: wallet: %s", chain_strerror(rv));
 
     rv = channel_load_all(n);
@@ -258,8 +261,8 @@ static int node_start(struct node *n)
     /* Peers of loaded channels: the opener dials, the other side allows. */
     for (size_t i = 0; i < n->n_channels; i++) {
         struct channel *c = n->channels[i];
-        const vm_address *peer = &c->rec.players[1 - c->me];
-        int prv = c->me == 0 && c->rec.peer_url[0] ? p2p_connect(n->p2p, peer, c->rec.peer_url)
+        const vm_address *peer = &c->rec.players[1 - c->rec.me];
+        int prv = c->rec.me == 0 && c->rec.peer_url[0] ? p2p_connect(n->p2p, peer, c->rec.peer_url)
                                                    : p2p_allow_peer(n->p2p, peer);
         if (prv) node_log(n, "cannot reach the peer of a channel: %s", p2p_strerror(prv));
     }

@@ -5,6 +5,7 @@
  */
 #include "node.h"
 
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,9 +64,9 @@ json_t *handlers_channel_json(struct node *n, struct channel *c)
                                                               : c->rec.deposits[i]));
     json_object_set_new(o, "payouts", payouts);
     json_object_set_new(o, "isFinal", json_boolean(c->has_latest && c->latest.bp.is_final));
-    json_object_set_new(o, "peer", address_json(&c->rec.players[1 - c->me]));
+    json_object_set_new(o, "peer", address_json(&c->rec.players[1 - c->rec.me]));
     json_object_set_new(o, "peerConnected", json_boolean(c->peer_connected));
-    json_object_set_new(o, "me", json_integer(c->me));
+    json_object_set_new(o, "me", json_integer(c->rec.me));
     json_object_set_new(o, "app", address_json(&c->rec.app));
     json_t *players = json_array(), *deposits = json_array();
     for (int i = 0; i < VM_BP_PLAYERS; i++) {
@@ -260,4 +261,83 @@ void handlers_dispatch(struct node *n, struct api_request *req)
     else if (strcmp(m, "challenge") == 0) handle_chain_action(n, req, onchain_challenge);
     else if (strcmp(m, "settle") == 0) handle_chain_action(n, req, onchain_settle);
     else api_reply_error(req, 404, 404, "unknown method '%s'", m);
+}
+
+/* open: {peer "0xADDR@tcp://HOST:PORT", app, deposit, peerDeposit (decimal wei),
+ *        initArgs (hex), challengePeriod (s)}. Answered when open() is mined. */
+void handlers_open(struct node *n, struct api_request *req)
+{
+    json_t *p = api_request_params(req);
+    const char *peer = json_string_value(json_object_get(p, "peer"));
+    const char *app = json_string_value(json_object_get(p, "app"));
+    const char *dep = json_string_value(json_object_get(p, "deposit"));
+    const char *pdep = json_string_value(json_object_get(p, "peerDeposit"));
+    const char *init = json_string_value(json_object_get(p, "initArgs"));
+    json_int_t period = json_integer_value(json_object_get(p, "challengePeriod"));
+    if (!json_object_get(p, "challengePeriod")) period = 3600;
+    if (!peer || !app || !dep || !pdep) {
+        api_reply_error(req, 400, 400, "open needs peer, app, deposit and peerDeposit");
+        return;
+    }
+    const char *at = strchr(peer, '@');
+    if (!at || strncmp(at + 1, "tcp://", 6) != 0 || strlen(at + 1) >= STORE_MAX_URL) {
+        api_reply_error(req, 400, 400, "--peer must look like 0xADDRESS@tcp://HOST:PORT");
+        return;
+    }
+    struct channel *c = calloc(1, sizeof *c);
+    if (!c) {
+        api_reply_error(req, 500, 500, "out of memory");
+        return;
+    }
+    char peer_addr[64];
+    snprintf(peer_addr, sizeof peer_addr, "%.*s", (int)(at - peer), peer);
+    struct store_channel *r = &c->rec;
+    const char *bad = NULL;
+    if (vm_address_parse(peer_addr, &r->players[1]) != VM_OK) bad = "the peer's address is not valid";
+    else if (memcmp(r->players[1].b, n->self.b, 20) == 0) bad = "a channel with yourself makes no sense";
+    else if (vm_address_parse(app, &r->app) != VM_OK) bad = "--app is not an address";
+    else if (vm_u256_parse(dep, &r->deposits[0]) != VM_OK ||
+             vm_u256_parse(pdep, &r->deposits[1]) != VM_OK) bad = "the deposits are not amounts";
+    else if (period <= 0) bad = "--challenge-period must be positive";
+    else if (init && vm_hex_decode(init, r->init_args, sizeof r->init_args, &r->init_args_len) != VM_OK)
+        bad = "--init-args must be hex of at most 4096 bytes";
+    if (bad) {
+        free(c);
+        api_reply_error(req, 400, 400, "%s", bad);
+        return;
+    }
+    r->players[0] = n->self;
+    r->chain_id = n->chain_id;
+    r->adjudicator = n->adjudicator;
+    r->challenge_period = (uint64_t)period;
+    randombytes_buf(r->salt.b, sizeof r->salt.b);
+    snprintf(r->peer_url, sizeof r->peer_url, "%s", at + 1);
+    r->me = 0;
+    r->status = STORE_CH_OPENING;
+    /* the code hash the channel commits to: the app's code as it is now */
+    if (channel_fetch_code_unchecked(n, c)) {
+        channel_free(c);
+        api_reply_error(req, 409, 409, "there is no contract at --app %s on this chain", app);
+        return;
+    }
+    onchain_channel_id(n, r);
+    if (node_add_channel(n, c)) {
+        channel_free(c);
+        api_reply_error(req, 500, 500, "cannot record the channel in the store");
+        return;
+    }
+    char why[300];
+    int rv = p2p_connect(n->p2p, &r->players[1], r->peer_url);
+    if (rv) node_log(n, "cannot dial the peer at %s: %s (will retry)", r->peer_url, p2p_strerror(rv));
+    if (onchain_open(n, c, why, sizeof why)) {
+        r->status = STORE_CH_CONCLUDED; /* nothing was locked */
+        if (persist_channel(n, c)) node_log(n, "warning: cannot update the store");
+        api_reply_error(req, 409, 409, "%s", why);
+        return;
+    }
+    char id[16];
+    node_short_hex(r->id.b, 32, id);
+    node_log(n, "opening channel %s with %s (challenge period %lld s)", id, peer_addr, (long long)period);
+    c->chain_waiter.req = req;
+    c->chain_waiter.deadline_ms = now_ms() + 10 * 60 * 1000;
 }

@@ -47,35 +47,48 @@ static const uint8_t SECP_N[32] = {
 const char *keystore_strerror(int err)
 {
     switch (err) {
-    case KEYSTORE_OK: return "ok";
-    case KEYSTORE_ERR_IO: return "file system error";
-    case KEYSTORE_ERR_EXISTS: return "the datadir already holds a key";
-    case KEYSTORE_ERR_NOT_FOUND: return "no such file";
-    case KEYSTORE_ERR_PASSWORD: return "wrong password (or a damaged key file)";
-    case KEYSTORE_ERR_FORMAT: return "not a breakpoint key file, or an unsupported version";
-    case KEYSTORE_ERR_KEY: return "not a valid secp256k1 private key";
-    case KEYSTORE_ERR_CRYPTO: return "key derivation failed (out of memory?)";
-    case KEYSTORE_ERR_ARG: return "invalid argument";
-    default: return "unknown keystore error";
+    case KEYSTORE_OK:
+        return "ok";
+    case KEYSTORE_ERR_IO:
+        return "file system error";
+    case KEYSTORE_ERR_EXISTS:
+        return "the datadir already holds a key";
+    case KEYSTORE_ERR_NOT_FOUND:
+        return "no such file";
+    case KEYSTORE_ERR_PASSWORD:
+        return "wrong password (or a damaged key file)";
+    case KEYSTORE_ERR_FORMAT:
+        return "not a breakpoint key file, or an unsupported version";
+    case KEYSTORE_ERR_KEY:
+        return "not a valid secp256k1 private key";
+    case KEYSTORE_ERR_CRYPTO:
+        return "key derivation failed (out of memory?)";
+    case KEYSTORE_ERR_ARG:
+        return "invalid argument";
+    default:
+        return "unknown keystore error";
     }
 }
 
 static bool key_in_range(const uint8_t key[32])
 {
     uint8_t any = 0;
-    for (int i = 0; i < 32; i++) any |= key[i];
+    for (int i = 0; i < 32; i++)
+        any |= key[i];
     return any != 0 && memcmp(key, SECP_N, 32) < 0;
 }
 
 static void put_be64(uint8_t *p, uint64_t v)
 {
-    for (int i = 0; i < 8; i++) p[i] = (uint8_t)(v >> (56 - 8 * i));
+    for (int i = 0; i < 8; i++)
+        p[i] = (uint8_t)(v >> (56 - 8 * i));
 }
 
 static uint64_t get_be64(const uint8_t *p)
 {
     uint64_t v = 0;
-    for (int i = 0; i < 8; i++) v = (v << 8) | p[i];
+    for (int i = 0; i < 8; i++)
+        v = (v << 8) | p[i];
     return v;
 }
 
@@ -262,8 +275,8 @@ int keystore_load(const char *datadir, const char *password, uint8_t key[32])
         file[OFF_ALG] != (uint8_t)crypto_pwhash_ALG_ARGON2ID13)
         return KEYSTORE_ERR_FORMAT;
     uint64_t ops = get_be64(file + OFF_OPS), mem = get_be64(file + OFF_MEM);
-    if (ops < crypto_pwhash_OPSLIMIT_MIN || ops > OPSLIMIT_MAX || mem < crypto_pwhash_MEMLIMIT_MIN ||
-        mem > MEMLIMIT_MAX)
+    if (ops < crypto_pwhash_OPSLIMIT_MIN || ops > OPSLIMIT_MAX ||
+        mem < crypto_pwhash_MEMLIMIT_MIN || mem > MEMLIMIT_MAX)
         return KEYSTORE_ERR_FORMAT;
 
     uint8_t kek[32], plain[32];

@@ -77,8 +77,7 @@ KEYSTORE_WARN_UNUSED int keystore_create(const char *datadir, const char *passwo
  * KEYSTORE_ERR_FORMAT, KEYSTORE_ERR_KEY, KEYSTORE_ERR_ARG, KEYSTORE_ERR_CRYPTO
  * or KEYSTORE_ERR_IO (errno set).
  */
-KEYSTORE_WARN_UNUSED int keystore_load(const char *datadir, const char *password,
-                                       uint8_t key[32]);
+KEYSTORE_WARN_UNUSED int keystore_load(const char *datadir, const char *password, uint8_t key[32]);
 
 /* True if DATADIR/keystore exists (whatever its content). */
 bool keystore_exists(const char *datadir);

@@ -49,7 +49,7 @@ int main(int argc, char **argv)
     for (const struct cli_command *c = cli_commands; c->name; c++) {
         if (strcmp(argv[1], c->name) != 0) continue;
         if (cli_wants_help(argc - 1, argv + 1)) {
-            fputs(c->usage, stdout);
+            fputs(c->usage ? c->usage : cmd_node_usage(), stdout);
             return 0;
         }
         return c->run(argc - 1, argv + 1);

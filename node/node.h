@@ -64,24 +64,52 @@ enum channel_pending_kind {
     PENDING_CLOSE, /* our CLOSE awaits ACCEPT/REJECT */
 };
 
+enum onchain_kind {
+    TX_NONE = 0,
+    TX_OPEN,
+    TX_DEPOSIT,
+    TX_CONCLUDE,
+    TX_CHALLENGE,
+    TX_SETTLE,
+};
+
 struct channel {
-    struct store_channel rec;           /* params, status, chain bookkeeping */
-    struct store_breakpoint latest;     /* latest fully signed breakpoint (has_latest) */
+    struct store_channel rec;        /* parameters, state, chain bookkeeping (persisted) */
+    struct store_breakpoint latest;  /* latest fully signed breakpoint (has_latest) */
     bool has_latest;
-    uint64_t own_signed;                /* highest nonce this node signed */
-    struct app app;                     /* world at `latest` */
+    uint64_t own_signed;             /* highest nonce this node signed */
+    bool signed_any;
+    struct app app;                  /* the world at `latest` (or at bp 0 being signed) */
     bool app_loaded;
-    int me;                             /* our index in players[] */
+    bool app_dirty;                  /* app holds a state past `latest`: reload before use */
+    uint8_t *code;                   /* the app's runtime code, checked against code_hash */
+    size_t code_len;
+    struct store_breakpoint bp0;     /* breakpoint 0 as we computed it (own sig) */
+    bool has_bp0;
     /* our proposal in flight */
     enum channel_pending_kind pending;
-    struct store_breakpoint proposal;   /* what we signed at proposal.bp.nonce */
-    struct node_waiter waiter;          /* bp move / bp close caller */
+    struct store_breakpoint proposal;
+    struct node_waiter waiter;       /* bp move / bp close caller */
     int64_t pending_since_ms;
-    int64_t last_heard_ms;              /* last frame from the peer about anything */
-    int64_t next_sync_ms;
-    /* on-chain work in flight */
-    struct node_waiter chain_waiter;    /* bp open / challenge / settle caller */
+    /* a move to retry after a concurrent proposal */
+    bool has_retry;
+    vm_address retry_mover;
+    uint8_t retry_calldata[STORE_MAX_CALLDATA];
+    size_t retry_len;
+    int64_t retry_at_ms;
+    /* peer liveness */
     bool peer_connected;
+    bool synced;                     /* the peer's SYNC was handled since it connected */
+    int64_t last_heard_ms;
+    int64_t next_ping_ms;
+    int64_t next_resend_ms;
+    uint64_t ping_seq;
+    bool silent_reported;
+    /* on-chain */
+    enum onchain_kind tx_kind;
+    struct chain_pending tx;
+    struct vm_buf tx_data;
+    struct node_waiter chain_waiter; /* bp open / challenge / settle caller */
 };
 
 struct node {
@@ -100,7 +128,8 @@ struct node {
     struct channel **channels;
     size_t n_channels;
     int64_t next_poll_ms;
-    bool chain_up; /* the last RPC call succeeded */
+    bool chain_up;
+    struct chain_cursor cursor; /* the last RPC call succeeded */
 };
 
 /* Logging: one line per event, in words a player understands. */
@@ -110,8 +139,17 @@ void node_short_hex(const uint8_t *b, size_t len, char out[16]);
 
 struct channel *node_find_channel(struct node *n, const vm_bytes32 *id);
 
+/* persist.c: the node's records in the store */
+int persist_channel(struct node *n, struct channel *c);
+int persist_cursor(struct node *n);
+int node_add_channel(struct node *n, struct channel *c);
+
 /* channel.c */
 int channel_load_all(struct node *n);
+int channel_fetch_code(struct node *n, struct channel *c);
+int channel_fetch_code_unchecked(struct node *n, struct channel *c);
+void channel_start(struct node *n, struct channel *c);
+void channel_finished(struct node *n, struct channel *c);
 void channel_free(struct channel *c);
 void channel_on_message(struct node *n, const vm_address *peer, const struct p2p_msg *msg);
 void channel_on_peer(struct node *n, const vm_address *peer, bool connected);
@@ -122,12 +160,16 @@ int channel_propose_close(struct node *n, struct channel *c, char *why, size_t w
 
 /* onchain.c */
 void onchain_poll(struct node *n);
-int onchain_open(struct node *n, struct channel *c);
+void onchain_channel_id(struct node *n, struct store_channel *p);
+int onchain_open(struct node *n, struct channel *c, char *why, size_t why_len);
+int onchain_deposit(struct node *n, struct channel *c, char *why, size_t why_len);
+int onchain_conclude(struct node *n, struct channel *c, char *why, size_t why_len);
 int onchain_challenge(struct node *n, struct channel *c, char *why, size_t why_len);
 int onchain_settle(struct node *n, struct channel *c, char *why, size_t why_len);
 
 /* handlers.c */
 void handlers_dispatch(struct node *n, struct api_request *req);
+void handlers_open(struct node *n, struct api_request *req);
 json_t *handlers_channel_json(struct node *n, struct channel *c);
 
 #endif

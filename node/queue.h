@@ -29,7 +29,7 @@ void queue_destroy(struct queue *q, void (*free_data)(int kind, void *data));
 /* Appends; returns false (and takes nothing) when out of memory or closed. */
 bool queue_post(struct queue *q, int kind, void *data);
 /* Waits until an item arrives or deadline_ms (CLOCK_MONOTONIC, ms) passes.
- * Returns true with *kind/*data set, false on timeout. */
+ * Returns true with the item's kind and data set, false on timeout. */
 bool queue_take(struct queue *q, int64_t deadline_ms, int *kind, void **data);
 void queue_close(struct queue *q);
 

@@ -390,17 +390,20 @@ static void conn_free(struct conn *c)
     free(c);
 }
 
-/* "inbound #N from 1.2.3.4:5" (IPv4), or "inbound #N" otherwise. */
-static void remote_text(nng_stream *s, uint64_t id, char *out, size_t n)
+/* "inbound #N from 1.2.3.4:5" / "outbound #N to ..." (IPv4), or without the
+ * address otherwise. */
+static void remote_text(nng_stream *s, bool dialer, uint64_t id, char *out, size_t n)
 {
+    const char *dir = dialer ? "outbound" : "inbound";
+    const char *prep = dialer ? "to" : "from";
     nng_sockaddr sa;
     if (nng_stream_get_addr(s, NNG_OPT_REMADDR, &sa) == 0 && sa.s_family == NNG_AF_INET) {
         const uint8_t *ip = (const uint8_t *)&sa.s_in.sa_addr; /* network order */
         const uint8_t *port = (const uint8_t *)&sa.s_in.sa_port;
-        snprintf(out, n, "inbound #%llu from %u.%u.%u.%u:%u", (unsigned long long)id, ip[0], ip[1],
-                 ip[2], ip[3], (unsigned)(port[0] << 8 | port[1]));
+        snprintf(out, n, "%s #%llu %s %u.%u.%u.%u:%u", dir, (unsigned long long)id, prep, ip[0],
+                 ip[1], ip[2], ip[3], (unsigned)(port[0] << 8 | port[1]));
     } else {
-        snprintf(out, n, "inbound #%llu", (unsigned long long)id);
+        snprintf(out, n, "%s #%llu", dir, (unsigned long long)id);
     }
 }
 
@@ -413,7 +416,7 @@ static int conn_start(struct p2p *p, nng_stream *s, bool dialer, struct peer *q)
     c->dialer = dialer;
     c->peer = q;
     c->id = ++p->next_conn_id;
-    remote_text(s, c->id, c->remote, sizeof c->remote);
+    remote_text(s, dialer, c->id, c->remote, sizeof c->remote);
     c->body = malloc(HS_MAX_FRAME);
     c->plain = malloc(HS_MAX_FRAME);
     if (c->body == NULL || c->plain == NULL || nng_aio_alloc(&c->rx_aio, rx_cb, c) != 0 ||

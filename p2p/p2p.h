@@ -316,7 +316,8 @@ P2P_WARN_UNUSED int p2p_connect(struct p2p *p2p, const vm_address *peer, const c
  * Encodes, seals and queues msg on the session with `peer`.
  * Returns P2P_OK (queued; delivery is not confirmed: the protocol above
  * answers), P2P_ERR_NOT_CONNECTED, P2P_ERR_INVALID (see p2p_encode; HELLO
- * is refused), P2P_ERR_BUSY (more than 4 MiB waiting) or P2P_ERR_NOMEM.
+ * is refused), P2P_ERR_BUSY (more than 4 MiB waiting), P2P_ERR_CLOSED
+ * (p2p_free has begun) or P2P_ERR_NOMEM.
  */
 P2P_WARN_UNUSED int p2p_send(struct p2p *p2p, const vm_address *peer, const struct p2p_msg *msg);
 

@@ -72,9 +72,11 @@ void vm_create_address(const vm_address *sender, uint64_t nonce, vm_address *out
         enc[n++] = (uint8_t)nonce;
     } else {
         size_t len = 0;
-        for (uint64_t t = nonce; t; t >>= 8) len++;
+        for (uint64_t t = nonce; t; t >>= 8)
+            len++;
         enc[n++] = (uint8_t)(0x80 + len);
-        for (size_t i = 0; i < len; i++) enc[n++] = (uint8_t)(nonce >> (8 * (len - 1 - i)));
+        for (size_t i = 0; i < len; i++)
+            enc[n++] = (uint8_t)(nonce >> (8 * (len - 1 - i)));
     }
     enc[0] = (uint8_t)(0xc0 + (n - 1));
     uint8_t h[32];

@@ -56,7 +56,8 @@ void vm_breakpoint_domain(vm_u256 chain_id, const vm_address *adjudicator, uint8
 void vm_breakpoint_struct_hash(const struct vm_breakpoint *bp, uint8_t out[32])
 {
     uint8_t payouts[VM_BP_PLAYERS * 32];
-    for (int i = 0; i < VM_BP_PLAYERS; i++) vm_u256_to_be(bp->payouts[i], payouts + 32 * i);
+    for (int i = 0; i < VM_BP_PLAYERS; i++)
+        vm_u256_to_be(bp->payouts[i], payouts + 32 * i);
 
     uint8_t enc[7 * 32];
     memset(enc, 0, sizeof enc);

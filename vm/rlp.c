@@ -22,8 +22,10 @@
 static size_t be_minimal(uint64_t v, uint8_t out[8])
 {
     size_t n = 0;
-    for (uint64_t t = v; t; t >>= 8) n++;
-    for (size_t i = 0; i < n; i++) out[i] = (uint8_t)(v >> (8 * (n - 1 - i)));
+    for (uint64_t t = v; t; t >>= 8)
+        n++;
+    for (size_t i = 0; i < n; i++)
+        out[i] = (uint8_t)(v >> (8 * (n - 1 - i)));
     return n;
 }
 
@@ -65,7 +67,8 @@ int vm_rlp_put_u256(struct vm_buf *out, vm_u256 v)
     uint8_t be[32];
     vm_u256_to_be(v, be);
     size_t skip = 0;
-    while (skip < 32 && be[skip] == 0) skip++;
+    while (skip < 32 && be[skip] == 0)
+        skip++;
     return vm_rlp_put_bytes(out, be + skip, 32 - skip);
 }
 
@@ -94,7 +97,8 @@ static int read_length(const uint8_t *in, size_t n, size_t *out)
 {
     if (in[0] == 0) return VM_ERR_NONCANONICAL;
     uint64_t v = 0;
-    for (size_t i = 0; i < n; i++) v = (v << 8) | in[i];
+    for (size_t i = 0; i < n; i++)
+        v = (v << 8) | in[i];
     if (v < 56) return VM_ERR_NONCANONICAL;
     if (v > SIZE_MAX) return VM_ERR_TRUNCATED; /* cannot be present in memory */
     *out = (size_t)v;
@@ -173,7 +177,8 @@ int vm_rlp_to_u64(const struct vm_rlp_item *item, uint64_t *out)
     if (item->len > 8) return VM_ERR_RANGE;
     if (item->len > 0 && item->payload[0] == 0) return VM_ERR_NONCANONICAL;
     uint64_t v = 0;
-    for (size_t i = 0; i < item->len; i++) v = (v << 8) | item->payload[i];
+    for (size_t i = 0; i < item->len; i++)
+        v = (v << 8) | item->payload[i];
     *out = v;
     return VM_OK;
 }

@@ -63,7 +63,8 @@ void vm_secp_free(struct vm_secp *ctx)
 static bool in_scalar_range(const uint8_t x[32])
 {
     bool zero = true;
-    for (int i = 0; i < 32; i++) zero = zero && x[i] == 0;
+    for (int i = 0; i < 32; i++)
+        zero = zero && x[i] == 0;
     if (zero) return false;
     return memcmp(x, SECP_N, 32) < 0;
 }
@@ -83,8 +84,7 @@ int vm_sign(const struct vm_secp *ctx, const uint8_t key[32], const uint8_t hash
 {
     secp256k1_ecdsa_recoverable_signature rs;
     /* The default nonce function is RFC 6979; libsecp256k1 always emits low s. */
-    if (!secp256k1_ecdsa_sign_recoverable(ctx->ctx, &rs, hash, key, NULL, NULL))
-        return VM_ERR_KEY;
+    if (!secp256k1_ecdsa_sign_recoverable(ctx->ctx, &rs, hash, key, NULL, NULL)) return VM_ERR_KEY;
     int recid = 0;
     (void)secp256k1_ecdsa_recoverable_signature_serialize_compact(ctx->ctx, sig, &recid, &rs);
     sig[64] = (uint8_t)(27 + recid);

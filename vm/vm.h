@@ -383,6 +383,10 @@ struct vm_host_ops {
     void (*revert)(void *ctx, size_t snapshot);
     /* BLOCKHASH of a block within the last 256; zero otherwise. */
     vm_bytes32 (*get_block_hash)(void *ctx, int64_t number);
+    /* Optional (may be NULL = "no"): true if addr has any non-zero storage
+     * slot. CREATE/CREATE2 treat such an address as a collision (EIP-7610,
+     * which the state tests apply to every fork). */
+    bool (*has_storage)(void *ctx, const vm_address *addr);
 };
 
 struct vm_host {

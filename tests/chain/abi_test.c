@@ -18,8 +18,10 @@ static void check_call(const char *sig, const char *args, const char *want)
     struct vm_buf b = {0};
     int rc = chain_abi_encode_call(sig, args, &b);
     CHECK_EQ(rc, CHAIN_OK);
-    if (!rc) CHECK_HEX(b.data, b.len, want);
-    else fprintf(stderr, "  (signature %s)\n", sig);
+    if (!rc)
+        CHECK_HEX(b.data, b.len, want);
+    else
+        fprintf(stderr, "  (signature %s)\n", sig);
     vm_buf_free(&b);
 }
 
@@ -28,8 +30,10 @@ static void check_enc(const char *types, const char *args, const char *want)
     struct vm_buf b = {0};
     int rc = chain_abi_encode(types, args, &b);
     CHECK_EQ(rc, CHAIN_OK);
-    if (!rc) CHECK_HEX(b.data, b.len, want);
-    else fprintf(stderr, "  (types %s)\n", types);
+    if (!rc)
+        CHECK_HEX(b.data, b.len, want);
+    else
+        fprintf(stderr, "  (types %s)\n", types);
     vm_buf_free(&b);
 }
 
@@ -76,37 +80,39 @@ static void check_encode_fails(const char *sig, const char *args)
 static void spec_examples(void)
 {
     /* baz(uint32 x, bool y) with 69, true */
-    check_call("baz(uint32,bool)", "[69, true]",
-               "cdcd77c0" W("45") W("01"));
+    check_call("baz(uint32,bool)", "[69, true]", "cdcd77c0" W("45") W("01"));
     /* bar(bytes3[2]) with ["abc", "def"] */
     check_call("bar(bytes3[2])", "[[\"0x616263\", \"0x646566\"]]",
                "fce353f6"
                "6162630000000000000000000000000000000000000000000000000000000000"
                "6465660000000000000000000000000000000000000000000000000000000000");
     /* sam(bytes,bool,uint256[]) with "dave", true, [1,2,3] */
-    const char *sam = "a5643bf2" W("60") W("01") W("a0") W("04")
-                      "6461766500000000000000000000000000000000000000000000000000000000"
-                      W("03") W("01") W("02") W("03");
+    const char *sam = "a5643bf2" W("60") W("01") W("a0")
+        W("04") "6461766500000000000000000000000000000000000000000000000000000000" W("03") W("01")
+            W("02") W("03");
     check_call("sam(bytes,bool,uint256[])", "[\"0x64617665\", true, [1, 2, 3]]", sam);
-    /* f(uint256,uint32[],bytes10,bytes) with 0x123, [0x456, 0x789], "1234567890", "Hello, world!" */
-    const char *f = "8be65246"
-                    "0000000000000000000000000000000000000000000000000000000000000123" W("80")
-                    "3132333435363738393000000000000000000000000000000000000000000000" W("e0")
-                    W("02")
-                    "0000000000000000000000000000000000000000000000000000000000000456"
-                    "0000000000000000000000000000000000000000000000000000000000000789" W("0d")
-                    "48656c6c6f2c20776f726c642100000000000000000000000000000000000000";
+    /* f(uint256,uint32[],bytes10,bytes) with 0x123, [0x456, 0x789], "1234567890", "Hello, world!"
+     */
+    const char *f =
+        "8be65246"
+        "0000000000000000000000000000000000000000000000000000000000000123" W(
+            "80") "3132333435363738393000000000000000000000000000000000000000000000" W("e0")
+            W("02") "0000000000000000000000000000000000000000000000000000000000000456"
+                    "0000000000000000000000000000000000000000000000000000000000000789" W(
+                        "0d") "48656c6c6f2c20776f726c642100000000000000000000000000000000000000";
     check_call("f(uint,uint32[],bytes10,bytes)",
                "[\"0x123\", [\"0x456\", \"0x789\"], \"0x31323334353637383930\","
                " \"0x48656c6c6f2c20776f726c6421\"]",
                f);
     /* g(uint256[][],string[]) with [[1, 2], [3]], ["one", "two", "three"] */
-    const char *g = "2289b18c" W("40") "0000000000000000000000000000000000000000000000000000000000000140"
-                    W("02") W("40") W("a0") W("02") W("01") W("02") W("01") W("03") W("03")
-                    W("60") W("a0") W("e0") W("03")
-                    "6f6e650000000000000000000000000000000000000000000000000000000000" W("03")
-                    "74776f0000000000000000000000000000000000000000000000000000000000" W("05")
-                    "7468726565000000000000000000000000000000000000000000000000000000";
+    const char *g =
+        "2289b18c" W("40") "0000000000000000000000000000000000000000000000000000000000000140" W(
+            "02") W("40") W("a0") W("02") W("01") W("02") W("01") W("03") W("03") W("60")
+            W("a0")
+                W("e0") W("03") "6f6e65000000000000000000000000000000000000000000000000000000000"
+                                "0" W("03") "74776f000000000000000000000000000000000000000000000000"
+                                            "0000000000" W("05") "746872656500000000000000000000000"
+                                                                 "0000000000000000000000000000000";
     check_call("g(uint256[][],string[])", "[[[1, 2], [3]], [\"one\", \"two\", \"three\"]]", g);
 
     /* Decoding the same bytes (minus the selector) gives the values back. */
@@ -147,15 +153,17 @@ static void selectors(void)
     CHECK_EQ(chain_abi_selector("balanceOf(address)", sel, NULL, 0), CHAIN_OK);
     CHECK_HEX(sel, 4, "70a08231");
     /* tuples are written as (..) in the canonical form; spaces are dropped */
-    CHECK_EQ(chain_abi_selector("conclude(tuple(bytes32, uint64), bytes[2])", sel, canon, sizeof canon),
-             CHAIN_OK);
+    CHECK_EQ(
+        chain_abi_selector("conclude(tuple(bytes32, uint64), bytes[2])", sel, canon, sizeof canon),
+        CHAIN_OK);
     CHECK(strcmp(canon, "conclude((bytes32,uint64),bytes[2])") == 0);
     /* the result list is not part of the selector */
     CHECK_EQ(chain_abi_selector("board()(uint8[9])", sel, canon, sizeof canon), CHAIN_OK);
     CHECK(strcmp(canon, "board()") == 0);
-    const char *bad[] = {"f(uint7)", "f(uint264)", "f(uint0)", "f(bytes33)", "f(bytes0)", "f(uint8",
-                         "f(uint8)x", "f(uint8,)", "f(,)", "(uint8)", "f(foo)", "f(uint8[0])",
-                         "f(uint8[01])", "f(int08)", "f(uint8)(", "", "f(uint8[2000000])"};
+    const char *bad[] = {"f(uint7)", "f(uint264)",       "f(uint0)",     "f(bytes33)", "f(bytes0)",
+                         "f(uint8",  "f(uint8)x",        "f(uint8,)",    "f(,)",       "(uint8)",
+                         "f(foo)",   "f(uint8[0])",      "f(uint8[01])", "f(int08)",   "f(uint8)(",
+                         "",         "f(uint8[2000000])"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         int rc = chain_abi_selector(bad[i], sel, NULL, 0);
         CHECK_EQ(rc, CHAIN_ERR_ABI);
@@ -163,9 +171,11 @@ static void selectors(void)
     }
     /* nesting beyond the depth limit is refused, not recursed into */
     char deep[400] = "f(";
-    for (int i = 0; i < 100; i++) strcat(deep, "(");
+    for (int i = 0; i < 100; i++)
+        strcat(deep, "(");
     strcat(deep, "uint8");
-    for (int i = 0; i < 100; i++) strcat(deep, ")");
+    for (int i = 0; i < 100; i++)
+        strcat(deep, ")");
     strcat(deep, ")");
     CHECK_EQ(chain_abi_selector(deep, sel, NULL, 0), CHAIN_ERR_ABI);
 }
@@ -173,19 +183,23 @@ static void selectors(void)
 static void values(void)
 {
     /* intN range and two's complement */
-    check_enc("(int8)", "[-128]", "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff80");
-    check_enc("(int256)", "[\"-1\"]", "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff");
+    check_enc("(int8)", "[-128]",
+              "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff80");
+    check_enc("(int256)", "[\"-1\"]",
+              "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff");
     check_enc("(int16)", "[\"0x7fff\"]",
-               "0000000000000000000000000000000000000000000000000000000000007fff");
-    check_enc("(uint256)",
-               "[\"115792089237316195423570985008687907853269984665640564039457584007913129639935\"]",
-               "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff");
+              "0000000000000000000000000000000000000000000000000000000000007fff");
+    check_enc(
+        "(uint256)",
+        "[\"115792089237316195423570985008687907853269984665640564039457584007913129639935\"]",
+        "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff");
     check_encode_fails("f(int8)", "[-129]");
     check_encode_fails("f(int8)", "[128]");
     check_encode_fails("f(uint8)", "[256]");
     check_encode_fails("f(uint8)", "[-1]");
-    check_encode_fails("f(uint256)",
-                       "[\"115792089237316195423570985008687907853269984665640564039457584007913129639936\"]");
+    check_encode_fails(
+        "f(uint256)",
+        "[\"115792089237316195423570985008687907853269984665640564039457584007913129639936\"]");
     check_encode_fails("f(uint8)", "[1.5]");
     check_encode_fails("f(uint8)", "[\"12abc\"]");
     check_encode_fails("f(bool)", "[1]");
@@ -202,16 +216,18 @@ static void values(void)
     check_encode_fails("f(uint8)", "{\"a\":1}");
 
     /* decoding: board()(uint8[9]) as an app returns it */
-    check_decode("board()(uint8[9])", W("01") W("00") W("02") W("00") W("01") W("00") W("00") W("00") W("02"),
+    check_decode("board()(uint8[9])",
+                 W("01") W("00") W("02") W("00") W("01") W("00") W("00") W("00") W("02"),
                  "[[1,0,2,0,1,0,0,0,2]]");
     /* large numbers become decimal strings; negative ints keep their sign; addresses are EIP-55 */
-    check_decode("(uint256,int256,int8,address)",
-                 "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff"
-                 "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff85"
-                 "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff80"
-                 "000000000000000000000000f39fd6e51aad88f6f4ce6ab8827279cfffb92266",
-                 "[\"115792089237316195423570985008687907853269984665640564039457584007913129639935\","
-                 "-123,-128,\"0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266\"]");
+    check_decode(
+        "(uint256,int256,int8,address)",
+        "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff"
+        "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff85"
+        "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff80"
+        "000000000000000000000000f39fd6e51aad88f6f4ce6ab8827279cfffb92266",
+        "[\"115792089237316195423570985008687907853269984665640564039457584007913129639935\","
+        "-123,-128,\"0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266\"]");
     check_decode("(uint64)", "0000000000000000000000000000000000000000000000000020000000000000",
                  "[\"9007199254740992\"]");
     check_decode("(uint64)", "000000000000000000000000000000000000000000000000001fffffffffffff",
@@ -239,19 +255,26 @@ static void values(void)
 
 static void malformed(void)
 {
-    check_decode_fails("(uint256)", "00");                         /* short */
-    check_decode_fails("(uint256,uint256)", W("01"));              /* missing word */
-    check_decode_fails("(uint8)", "0000000000000000000000000000000000000000000000000000000000000100");
+    check_decode_fails("(uint256)", "00");            /* short */
+    check_decode_fails("(uint256,uint256)", W("01")); /* missing word */
+    check_decode_fails("(uint8)",
+                       "0000000000000000000000000000000000000000000000000000000000000100");
     check_decode_fails("(bool)", W("02"));
-    check_decode_fails("(address)", "000000000000000000000001f39fd6e51aad88f6f4ce6ab8827279cfffb92266");
-    check_decode_fails("(int8)", W("80"));                         /* 128 is not sign-extended */
-    check_decode_fails("(int8)", "ff000000000000000000000000000000000000000000000000000000000000ff");
-    check_decode_fails("(bytes3)", "6162636400000000000000000000000000000000000000000000000000000000");
-    check_decode_fails("(bytes)", W("40") W("01"));                /* offset beyond the data */
-    check_decode_fails("(bytes)", W("20") W("21") W0);             /* length beyond the data */
-    check_decode_fails("(bytes)", "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe0");
-    check_decode_fails("(string)", "0000000000000000000000000000000000000000000000010000000000000020");
-    check_decode_fails("(uint256[])", W("20") "00000000000000000000000000000000000000000000000000000000ffffffff");
+    check_decode_fails("(address)",
+                       "000000000000000000000001f39fd6e51aad88f6f4ce6ab8827279cfffb92266");
+    check_decode_fails("(int8)", W("80")); /* 128 is not sign-extended */
+    check_decode_fails("(int8)",
+                       "ff000000000000000000000000000000000000000000000000000000000000ff");
+    check_decode_fails("(bytes3)",
+                       "6162636400000000000000000000000000000000000000000000000000000000");
+    check_decode_fails("(bytes)", W("40") W("01"));    /* offset beyond the data */
+    check_decode_fails("(bytes)", W("20") W("21") W0); /* length beyond the data */
+    check_decode_fails("(bytes)",
+                       "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe0");
+    check_decode_fails("(string)",
+                       "0000000000000000000000000000000000000000000000010000000000000020");
+    check_decode_fails("(uint256[])",
+                       W("20") "00000000000000000000000000000000000000000000000000000000ffffffff");
     check_decode_fails("(uint256[2])", W("01"));
     check_decode_fails("board()(uint8[9])", W("01") W("00"));
     check_decode_fails("f(uint8)", W("01")); /* no result list to decode */
@@ -261,9 +284,9 @@ static void malformed(void)
         size_t k = 1000;
         size_t len = 32 * (2 + k + 1 + k);
         uint8_t *d = calloc(1, len);
-        d[31] = 0x20;                                  /* offset of the outer array */
+        d[31] = 0x20;                                            /* offset of the outer array */
         d[32 + 30] = (uint8_t)(k >> 8), d[32 + 31] = (uint8_t)k; /* outer count */
-        size_t inner = 32 * k;                         /* relative to the outer elements */
+        size_t inner = 32 * k; /* relative to the outer elements */
         for (size_t i = 0; i < k; i++) {
             d[64 + 32 * i + 30] = (uint8_t)(inner >> 8);
             d[64 + 32 * i + 31] = (uint8_t)inner;
@@ -286,7 +309,8 @@ static void malformed(void)
         free(d);
     }
     /* an array of empty tuples takes no bytes; its count must still be bounded */
-    check_decode_fails("(()[])", W("20") "00000000000000000000000000000000000000000000000000000000ffffffff");
+    check_decode_fails("(()[])",
+                       W("20") "00000000000000000000000000000000000000000000000000000000ffffffff");
 }
 
 /* Cases for the ethers cross-check: types (JSON array) and values (JSON array). */
@@ -303,13 +327,17 @@ static const char *const xcases[][2] = {
      "[[\"0x2222222222222222222222222222222222222222222222222222222222222222\",3,"
      "\"0x3333333333333333333333333333333333333333333333333333333333333333\","
      "\"0x4444444444444444444444444444444444444444444444444444444444444444\",[5,6],false],"
-     "[\"0xaabbcc\",\"0x" "0102030405060708091011121314151617181920212223242526272829303132"
-     "3334353637383940414243444546474849505152535455565758596061626364" "1b\"]]"},
+     "[\"0xaabbcc\",\"0x"
+     "0102030405060708091011121314151617181920212223242526272829303132"
+     "3334353637383940414243444546474849505152535455565758596061626364"
+     "1b\"]]"},
     {"[\"string[][2]\",\"int256\",\"bytes1\",\"uint8[][]\"]",
-     "[[[\"a\",\"\"],[]],\"-57896044618658097711785492504343953926634992332820282019728792003956564819968\","
+     "[[[\"a\",\"\"],[]],\"-"
+     "57896044618658097711785492504343953926634992332820282019728792003956564819968\","
      "\"0xff\",[[],[1,2,3]]]"},
     {"[\"address[2]\",\"uint256[2]\",\"bytes\",\"uint64\",\"bytes32\"]",
-     "[[\"0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266\",\"0x70997970C51812dc3A010C7d01b50e0d17dc79C8\"],"
+     "[[\"0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266\","
+     "\"0x70997970C51812dc3A010C7d01b50e0d17dc79C8\"],"
      "[\"1000000000000000000\",\"2000000000000000000\"],\"0x\",3600,"
      "\"0x0000000000000000000000000000000000000000000000000000000000000001\"]"},
 };
@@ -353,8 +381,10 @@ static void ethers_crosscheck(const char *node, const char *script)
         struct vm_buf b = {0};
         int rc = chain_abi_encode(types, xcases[got][1], &b);
         CHECK_EQ(rc, CHAIN_OK);
-        if (rc) fprintf(stderr, "  case %zu: %s\n", got, types);
-        else CHECK_HEX(b.data, b.len, line);
+        if (rc)
+            fprintf(stderr, "  case %zu: %s\n", got, types);
+        else
+            CHECK_HEX(b.data, b.len, line);
         /* and our decoder reads ethers' bytes back to the same encoding */
         struct chain_abi_value v;
         size_t dl;
@@ -388,7 +418,10 @@ static void revert_reasons(void)
     CHECK_HEX(h, 4, "4e487b71");
     char text[64];
     size_t n;
-    uint8_t *d = hex_alloc("08c379a0" W("20") W("04") "6e6f706500000000000000000000000000000000000000000000000000000000", &n);
+    uint8_t *d =
+        hex_alloc("08c379a0" W("20")
+                      W("04") "6e6f706500000000000000000000000000000000000000000000000000000000",
+                  &n);
     CHECK_EQ(chain_abi_revert_reason(d, n, text, sizeof text), CHAIN_OK);
     CHECK(strcmp(text, "nope") == 0);
     CHECK_EQ(chain_abi_revert_reason(d, n - 32, text, sizeof text), CHAIN_ERR_ABI);

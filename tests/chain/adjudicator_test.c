@@ -32,12 +32,14 @@ static bool artifact_code(const char *path, struct vm_buf *code)
     if (!root) return false;
     json_t *b = json_object_get(root, "bytecode");
     if (json_is_object(b)) b = json_object_get(b, "object");
-    if (!json_is_string(b)) b = json_object_get(json_object_get(json_object_get(root, "evm"), "bytecode"), "object");
+    if (!json_is_string(b))
+        b = json_object_get(json_object_get(json_object_get(root, "evm"), "bytecode"), "object");
     bool ok = false;
     if (json_is_string(b)) {
         size_t n = strlen(json_string_value(b));
         ok = vm_buf_reserve(code, n / 2 + 1) == VM_OK &&
-             vm_hex_decode(json_string_value(b), code->data, n / 2 + 1, &code->len) == VM_OK && code->len > 0;
+             vm_hex_decode(json_string_value(b), code->data, n / 2 + 1, &code->len) == VM_OK &&
+             code->len > 0;
     }
     json_decref(root);
     return ok;
@@ -106,10 +108,12 @@ int main(int argc, char **argv)
     const char *d0 = "1000000000000000000", *d1 = "2000000000000000000";
     const char *salt = "0x00000000000000000000000000000000000000000000000000000000000000a5";
     char args[1024];
-    snprintf(args, sizeof args, "[\"%s\", [\"%s\", \"%s\"], [\"%s\", \"%s\"], \"0xbeef\", 3600, \"%s\"]",
-             app_hex, p0_hex, p1_hex, d0, d1, salt);
+    snprintf(args, sizeof args,
+             "[\"%s\", [\"%s\", \"%s\"], [\"%s\", \"%s\"], \"0xbeef\", 3600, \"%s\"]", app_hex,
+             p0_hex, p1_hex, d0, d1, salt);
     struct vm_buf call = {0};
-    CHECK_EQ(chain_abi_encode_call("open(address,address[2],uint256[2],bytes,uint64,bytes32)", args, &call),
+    CHECK_EQ(chain_abi_encode_call("open(address,address[2],uint256[2],bytes,uint64,bytes32)", args,
+                                   &call),
              CHAIN_OK);
 
     /* the expected channel id, from DESIGN.md §3 */
@@ -123,12 +127,14 @@ int main(int argc, char **argv)
     char ch_hex[67], ih_hex[67], id_args[1024];
     hex_of(code_hash, 32, ch_hex);
     hex_of(init_hash, 32, ih_hex);
-    snprintf(id_args, sizeof id_args,
-             "[31337, \"%s\", \"%s\", \"%s\", [\"%s\", \"%s\"], [\"%s\", \"%s\"], \"%s\", 3600, \"%s\"]", adj_hex,
-             app_hex, ch_hex, p0_hex, p1_hex, d0, d1, ih_hex, salt);
+    snprintf(
+        id_args, sizeof id_args,
+        "[31337, \"%s\", \"%s\", \"%s\", [\"%s\", \"%s\"], [\"%s\", \"%s\"], \"%s\", 3600, \"%s\"]",
+        adj_hex, app_hex, ch_hex, p0_hex, p1_hex, d0, d1, ih_hex, salt);
     struct vm_buf enc = {0};
-    CHECK_EQ(chain_abi_encode("(uint256,address,address,bytes32,address[2],uint256[2],bytes32,uint64,bytes32)",
-                              id_args, &enc),
+    CHECK_EQ(chain_abi_encode(
+                 "(uint256,address,address,bytes32,address[2],uint256[2],bytes32,uint64,bytes32)",
+                 id_args, &enc),
              CHAIN_OK);
     vm_keccak256(enc.data, enc.len, want_id);
     vm_buf_free(&enc);
@@ -176,6 +182,20 @@ int main(int argc, char **argv)
     hex_of(want_id, 32, id_hex);
     snprintf(args, sizeof args, "[\"%s\"]", id_hex);
     CHECK_EQ(chain_abi_encode_call("deposit(bytes32)", args, &call), CHAIN_OK);
+    /* the wrong amount reverts with the documented custom error, and its revert
+     * data comes back through the JSON-RPC error object */
+    struct chain_call bad = {chain_wallet_address(w1), &adj, value0, call.data, call.len, 0};
+    uint64_t gas;
+    CHECK_EQ(chain_estimate_gas(cl, &bad, &gas), CHAIN_ERR_RPC);
+    const struct chain_rpc_error *e = chain_client_rpc_error(cl);
+    CHECK_EQ(e->data_len, 4);
+    uint8_t sel[4];
+    CHECK_EQ(chain_abi_selector("NotPlayer1OrBadValue()", sel, NULL, 0), CHAIN_OK);
+    CHECK(e->data_len == 4 && memcmp(e->data, sel, 4) == 0);
+    char reason[64];
+    CHECK_EQ(chain_abi_revert_reason(e->data, e->data_len, reason, sizeof reason), CHAIN_OK);
+    CHECK(strncmp(reason, "custom error 0x", 15) == 0);
+
     CHECK_EQ(chain_wallet_send(w1, &adj, value1, call.data, call.len, 0, &r), CHAIN_OK);
     printf("deposit: gas %llu\n", (unsigned long long)r.gas_used);
     found = false;

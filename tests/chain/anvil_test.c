@@ -27,9 +27,9 @@
  * if x == 0 return sload(0); else sstore(0, x) and LOG1(data = x, topic = 0x11..11).
  * Init code: copy the runtime (67 bytes at offset 11) to memory and return it.
  */
-#define RUNTIME                                                                      \
-    "6000358015603657806000556000527f"                                               \
-    "1111111111111111111111111111111111111111111111111111111111111111"               \
+#define RUNTIME                                                                                    \
+    "6000358015603657806000556000527f"                                                             \
+    "1111111111111111111111111111111111111111111111111111111111111111"                             \
     "60206000a1005b5060005460005260206000f3"
 #define INIT "604380600b6000396000f3" RUNTIME
 #define TOPIC "1111111111111111111111111111111111111111111111111111111111111111"
@@ -41,7 +41,8 @@ static uint8_t *key0;
 
 static void mine(unsigned n)
 {
-    for (unsigned i = 0; i < n; i++) CHECK_EQ(chain_rpc(cl, "evm_mine", "[]", NULL), CHAIN_OK);
+    for (unsigned i = 0; i < n; i++)
+        CHECK_EQ(chain_rpc(cl, "evm_mine", "[]", NULL), CHAIN_OK);
 }
 
 static void set_automine(bool on)
@@ -215,7 +216,8 @@ static void confirmations_and_nonces(void)
     word_of(7, word);
     struct chain_pending p;
     struct chain_receipt r;
-    CHECK_EQ(chain_wallet_submit(w, &contract, vm_u256_from_u64(0), word, 32, 100000, &p), CHAIN_OK);
+    CHECK_EQ(chain_wallet_submit(w, &contract, vm_u256_from_u64(0), word, 32, 100000, &p),
+             CHAIN_OK);
     /* automine: mined at once, but one confirmation is not three */
     CHECK_EQ(chain_wallet_poll(w, &p, &r), CHAIN_ERR_NOT_FOUND);
     mine(1);
@@ -237,14 +239,16 @@ static void confirmations_and_nonces(void)
     uint8_t words[3][32];
     for (int i = 0; i < 3; i++) {
         word_of(100 + (uint64_t)i, words[i]);
-        CHECK_EQ(chain_wallet_submit(w, &contract, vm_u256_from_u64(0), words[i], 32, 100000, &ps[i]),
-                 CHAIN_OK);
+        CHECK_EQ(
+            chain_wallet_submit(w, &contract, vm_u256_from_u64(0), words[i], 32, 100000, &ps[i]),
+            CHAIN_OK);
         CHECK_EQ(ps[i].tx.nonce, start + (uint64_t)i);
     }
     uint64_t pending;
     CHECK_EQ(chain_get_nonce(cl, chain_wallet_address(w), CHAIN_BLOCK_PENDING, &pending), CHAIN_OK);
     CHECK_EQ(pending, start + 3);
-    for (int i = 0; i < 3; i++) CHECK_EQ(chain_wallet_poll(w, &ps[i], &r), CHAIN_ERR_NOT_FOUND);
+    for (int i = 0; i < 3; i++)
+        CHECK_EQ(chain_wallet_poll(w, &ps[i], &r), CHAIN_ERR_NOT_FOUND);
     mine(1);
     uint64_t block = 0;
     for (int i = 0; i < 3; i++) {
@@ -264,7 +268,8 @@ static void confirmations_and_nonces(void)
     capped.max_fee_cap = vm_u256_from_u64(1500000000);
     struct chain_wallet *wc;
     CHECK_EQ(chain_wallet_new(cl, secp, key0, &capped, &wc), CHAIN_OK);
-    CHECK_EQ(chain_wallet_submit(wc, &contract, vm_u256_from_u64(0), words[1], 32, 100000, &p), CHAIN_OK);
+    CHECK_EQ(chain_wallet_submit(wc, &contract, vm_u256_from_u64(0), words[1], 32, 100000, &p),
+             CHAIN_OK);
     CHECK(vm_u256_cmp(p.tx.max_fee_per_gas, capped.max_fee_cap) <= 0);
     CHECK(vm_u256_cmp(p.tx.max_priority_fee_per_gas, p.tx.max_fee_per_gas) <= 0);
     mine(1);
@@ -275,7 +280,8 @@ static void confirmations_and_nonces(void)
 
     /* a second wallet on the same key starts from the node's count */
     CHECK_EQ(chain_wallet_new(cl, secp, key0, &o, &w), CHAIN_OK);
-    CHECK_EQ(chain_wallet_submit(w, &contract, vm_u256_from_u64(0), words[0], 32, 100000, &p), CHAIN_OK);
+    CHECK_EQ(chain_wallet_submit(w, &contract, vm_u256_from_u64(0), words[0], 32, 100000, &p),
+             CHAIN_OK);
     CHECK_EQ(p.tx.nonce, start + 4);
     mine(1);
     CHECK_EQ(chain_wallet_poll(w, &p, &r), CHAIN_OK);
@@ -294,7 +300,8 @@ static void resubmission(void)
     word_of(555, word);
     struct chain_pending p;
     struct chain_receipt r;
-    CHECK_EQ(chain_wallet_submit(w, &contract, vm_u256_from_u64(0), word, 32, 100000, &p), CHAIN_OK);
+    CHECK_EQ(chain_wallet_submit(w, &contract, vm_u256_from_u64(0), word, 32, 100000, &p),
+             CHAIN_OK);
     vm_u256 first_tip = p.tx.max_priority_fee_per_gas, first_max = p.tx.max_fee_per_gas;
     uint64_t nonce = p.tx.nonce;
     CHECK_EQ(chain_wallet_poll(w, &p, &r), CHAIN_ERR_NOT_FOUND);
@@ -339,7 +346,8 @@ static void failures(void)
     CHECK_EQ(chain_estimate_gas(cl, &call, &gas), CHAIN_ERR_RPC);
     vm_buf_free(&out);
     /* with an explicit gas limit it is mined, and fails */
-    CHECK_EQ(chain_wallet_send(w, &reverter, vm_u256_from_u64(0), NULL, 0, 60000, &r), CHAIN_ERR_REVERTED);
+    CHECK_EQ(chain_wallet_send(w, &reverter, vm_u256_from_u64(0), NULL, 0, 60000, &r),
+             CHAIN_ERR_REVERTED);
     CHECK(!r.status);
     CHECK(r.block_number > 0);
     chain_receipt_free(&r);
@@ -397,7 +405,8 @@ static void watcher(void)
     bool reorged = true;
     uint64_t head;
     CHECK_EQ(chain_block_number(cl, &head), CHAIN_OK);
-    /* catch up in steps of at most 5 blocks: sees the stores made above (42, 7, 100..102, 101, 100, 555) */
+    /* catch up in steps of at most 5 blocks: sees the stores made above (42, 7, 100..102, 101, 100,
+     * 555) */
     int polls = 0;
     while (cur.next <= head && polls < 100) {
         CHECK_EQ(chain_watch_poll(cl, &f, &wo, &cur, &logs, &reorged), CHAIN_OK);

@@ -1,7 +1,8 @@
 // A deliberately misbehaving JSON-RPC endpoint for tests/chain/fault_test.c.
 // Listens on 127.0.0.1 (a free port) and prints "listening PORT". The URL path
 // picks the fault:
-//   /ok          a tiny well-behaved node: eth_chainId 0x7a69, eth_blockNumber 0x10
+//   /ok          a tiny well-behaved node: eth_chainId 0x7a69, eth_blockNumber 0x10, eth_feeHistory,
+//                but no eth_maxPriorityFeePerGas
 //   /http500     HTTP 500 with a text body
 //   /garbage     HTTP 200 with a body that is not JSON
 //   /huge        HTTP 200 streaming 64 MiB of a JSON string (until the client hangs up)
@@ -9,7 +10,7 @@
 //   /hang        accepts the request and never answers
 //   /wrongchain  eth_chainId 0x1
 //   /badid       a response whose id does not match the request
-//   /badshape    eth_blockNumber as a JSON number, eth_chainId as "0xzz"
+//   /badshape    eth_blockNumber as a JSON number, eth_chainId as "0xzz", feeHistory rows of 2
 'use strict';
 const http = require('http');
 
@@ -30,6 +31,12 @@ const server = http.createServer((req, res) => {
       case '/ok':
         if (msg.method === 'eth_chainId') return reply(res, { jsonrpc: '2.0', id, result: '0x7a69' });
         if (msg.method === 'eth_blockNumber') return reply(res, { jsonrpc: '2.0', id, result: '0x10' });
+        if (msg.method === 'eth_feeHistory')
+          return reply(res, { jsonrpc: '2.0', id, result: { oldestBlock: '0xb',
+            baseFeePerGas: ['0x10', '0x20', '0x30', '0x40', '0x50', '0x64'],
+            gasUsedRatio: [0.5, 0.5, 0.5, 0.5, 0.5],
+            reward: [['0x5'], ['0x1'], ['0x9'], ['0x3'], ['0x7']] } });
+        // like a node without eth_maxPriorityFeePerGas
         return reply(res, { jsonrpc: '2.0', id, error: { code: -32601, message: 'method not found' } });
       case '/http500':
         res.writeHead(500, { 'Content-Type': 'text/plain' });
@@ -67,6 +74,8 @@ const server = http.createServer((req, res) => {
         return reply(res, { jsonrpc: '2.0', id: (typeof id === 'number' ? id + 1000 : 0), result: '0x1' });
       case '/badshape':
         if (msg.method === 'eth_chainId') return reply(res, { jsonrpc: '2.0', id, result: '0xzz' });
+        if (msg.method === 'eth_feeHistory')
+          return reply(res, { jsonrpc: '2.0', id, result: { baseFeePerGas: ['0x1'], reward: [['0x1', '0x2']] } });
         return reply(res, { jsonrpc: '2.0', id, result: 16 });
       default:
         res.writeHead(404);

@@ -53,9 +53,11 @@ void check_hex(const char *file, int line, const uint8_t *data, size_t len, cons
     if (wlen != len || (len && memcmp(w, data, len) != 0)) {
         check_failures++;
         fprintf(stderr, "%s:%d: CHECK_HEX failed\n  got  (%zu): ", file, line, len);
-        for (size_t i = 0; i < len; i++) fprintf(stderr, "%02x", data[i]);
+        for (size_t i = 0; i < len; i++)
+            fprintf(stderr, "%02x", data[i]);
         fprintf(stderr, "\n  want (%zu): ", wlen);
-        for (size_t i = 0; i < wlen; i++) fprintf(stderr, "%02x", w[i]);
+        for (size_t i = 0; i < wlen; i++)
+            fprintf(stderr, "%02x", w[i]);
         fputc('\n', stderr);
     }
     free(w);
@@ -94,8 +96,8 @@ static void sleep_ms(long ms)
     nanosleep(&ts, NULL);
 }
 
-bool proc_wait_line(pid_t pid, const char *log_path, const char *prefix, long timeout_ms,
-                    char *out, size_t cap)
+bool proc_wait_line(pid_t pid, const char *log_path, const char *prefix, long timeout_ms, char *out,
+                    size_t cap)
 {
     size_t plen = strlen(prefix);
     for (long waited = 0; waited < timeout_ms; waited += 50) {
@@ -132,8 +134,8 @@ void proc_stop(pid_t pid)
     waitpid(pid, NULL, 0);
 }
 
-pid_t anvil_start(const char *anvil_path, const char *log_path, const char *const *extra,
-                  char *url, size_t cap)
+pid_t anvil_start(const char *anvil_path, const char *log_path, const char *const *extra, char *url,
+                  size_t cap)
 {
     char *argv[32];
     int n = 0;
@@ -144,7 +146,8 @@ pid_t anvil_start(const char *anvil_path, const char *log_path, const char *cons
     argv[n++] = "0";
     argv[n++] = "--hardfork";
     argv[n++] = "cancun";
-    for (; extra && *extra && n < 30; extra++) argv[n++] = (char *)*extra;
+    for (; extra && *extra && n < 30; extra++)
+        argv[n++] = (char *)*extra;
     argv[n] = NULL;
     pid_t pid = proc_start(argv, log_path);
     if (pid < 0) return -1;

@@ -16,25 +16,25 @@
 extern int check_failures;
 extern int check_count;
 
-#define CHECK(cond)                                                                    \
-    do {                                                                               \
-        check_count++;                                                                 \
-        if (!(cond)) {                                                                 \
-            check_failures++;                                                          \
-            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);   \
-        }                                                                              \
+#define CHECK(cond)                                                                                \
+    do {                                                                                           \
+        check_count++;                                                                             \
+        if (!(cond)) {                                                                             \
+            check_failures++;                                                                      \
+            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);               \
+        }                                                                                          \
     } while (0)
 
 /* Compares integers and prints both sides on a mismatch. */
-#define CHECK_EQ(a, b)                                                                 \
-    do {                                                                               \
-        long long check_a_ = (long long)(a), check_b_ = (long long)(b);                \
-        check_count++;                                                                 \
-        if (check_a_ != check_b_) {                                                    \
-            check_failures++;                                                          \
-            fprintf(stderr, "%s:%d: CHECK_EQ failed: %s = %lld, %s = %lld\n", __FILE__, \
-                    __LINE__, #a, check_a_, #b, check_b_);                             \
-        }                                                                              \
+#define CHECK_EQ(a, b)                                                                             \
+    do {                                                                                           \
+        long long check_a_ = (long long)(a), check_b_ = (long long)(b);                            \
+        check_count++;                                                                             \
+        if (check_a_ != check_b_) {                                                                \
+            check_failures++;                                                                      \
+            fprintf(stderr, "%s:%d: CHECK_EQ failed: %s = %lld, %s = %lld\n", __FILE__, __LINE__,  \
+                    #a, check_a_, #b, check_b_);                                                   \
+        }                                                                                          \
     } while (0)
 
 /* Compares bytes with the hex text want (no 0x, whitespace ignored). */
@@ -57,14 +57,14 @@ pid_t proc_start(char *const argv[], const char *log_path);
  * Waits until log_path contains a line starting with prefix and copies the
  * rest of that line to out. Returns false after timeout_ms or if pid exited.
  */
-bool proc_wait_line(pid_t pid, const char *log_path, const char *prefix, long timeout_ms,
-                    char *out, size_t cap);
+bool proc_wait_line(pid_t pid, const char *log_path, const char *prefix, long timeout_ms, char *out,
+                    size_t cap);
 /* Sends SIGTERM to exactly pid (then SIGKILL after 3 s) and reaps it. */
 void proc_stop(pid_t pid);
 
 /* Starts anvil (--hardfork cancun on 127.0.0.1, a free port) with extra
  * arguments; writes the URL to url. Returns the PID or -1. */
-pid_t anvil_start(const char *anvil_path, const char *log_path, const char *const *extra,
-                  char *url, size_t cap);
+pid_t anvil_start(const char *anvil_path, const char *log_path, const char *const *extra, char *url,
+                  size_t cap);
 
 #endif

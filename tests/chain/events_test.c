@@ -20,15 +20,24 @@
 static const char *const cases[][2] = {
     {"event Opened(bytes32 indexed channelId, address app, bytes32 codeHash, address[2] players, "
      "uint256[2] deposits, bytes initArgs, uint64 challengePeriod, bytes32 salt)",
-     "[\"" CH "\", \"" APP "\", \"0x" "11111111111111111111111111111111" "11111111111111111111111111111111"
-     "\", [\"" P0 "\", \"" P1 "\"], [\"1000000000000000000\", \"2000000000000000000\"], \"0xc0ffee\", 3600, \"0x"
+     "[\"" CH "\", \"" APP "\", \"0x"
+     "11111111111111111111111111111111"
+     "11111111111111111111111111111111"
+     "\", [\"" P0 "\", \"" P1
+     "\"], [\"1000000000000000000\", \"2000000000000000000\"], \"0xc0ffee\", 3600, \"0x"
      "00000000000000000000000000000000000000000000000000000000000000ff\"]"},
-    {"event Deposited(bytes32 indexed channelId, address indexed player, uint256 amount, uint256 total)",
+    {"event Deposited(bytes32 indexed channelId, address indexed player, uint256 amount, uint256 "
+     "total)",
      "[\"" CH "\", \"" P1 "\", \"2000000000000000000\", \"3000000000000000000\"]"},
     {"event Challenged(bytes32 indexed channelId, uint64 nonce, uint64 deadline)",
      "[\"" CH "\", 17, 1795924484]"},
     {"event Concluded(bytes32 indexed channelId, uint64 nonce)", "[\"" CH "\", 9]"},
-    {"event Settled(bytes32 indexed channelId, uint64 nonce)", "[\"" CH "\", \"18446744073709551615\"]"},
+    {"event Settled(bytes32 indexed channelId, uint64 nonce)",
+     "[\"" CH "\", \"18446744073709551615\"]"},
+    {"event Reclaimed(bytes32 indexed channelId, uint256 amount)",
+     "[\"" CH "\", \"1000000000000000000\"]"},
+    {"event Credited(address indexed recipient, uint256 amount)", "[\"" P1 "\", 5]"},
+    {"event Withdrawn(address indexed recipient, uint256 amount)", "[\"" P0 "\", 6]"},
 };
 
 static void parse_line(char *line, struct chain_log *log)
@@ -50,7 +59,10 @@ static void check_values(size_t i, const struct chain_event *ev)
 {
     size_t n;
     uint8_t *ch = hex_alloc(CH, &n);
-    CHECK(memcmp(ev->channel_id.b, ch, 32) == 0);
+    if (i < 6)
+        CHECK(memcmp(ev->channel_id.b, ch, 32) == 0);
+    else
+        CHECK(ev->channel_id.b[0] == 0 && ev->channel_id.b[31] == 0);
     free(ch);
     CHECK_EQ(ev->block_number, 77);
     vm_address p0, p1, app;
@@ -91,6 +103,20 @@ static void check_values(size_t i, const struct chain_event *ev)
         CHECK_EQ(ev->kind, CHAIN_EV_SETTLED);
         CHECK(ev->u.settled.nonce == UINT64_MAX);
         break;
+    case 5:
+        CHECK_EQ(ev->kind, CHAIN_EV_RECLAIMED);
+        CHECK(vm_u256_eq(ev->u.reclaimed.amount, eth));
+        break;
+    case 6:
+        CHECK_EQ(ev->kind, CHAIN_EV_CREDITED);
+        CHECK(memcmp(ev->u.credited.recipient.b, p1.b, 20) == 0);
+        CHECK_EQ(ev->u.credited.amount.w[0], 5);
+        break;
+    case 7:
+        CHECK_EQ(ev->kind, CHAIN_EV_WITHDRAWN);
+        CHECK(memcmp(ev->u.withdrawn.recipient.b, p0.b, 20) == 0);
+        CHECK_EQ(ev->u.withdrawn.amount.w[0], 6);
+        break;
     }
 }
 
@@ -117,8 +143,9 @@ int main(int argc, char **argv)
     CHECK(p != NULL);
     static char line[1 << 14];
     size_t got = 0;
-    enum chain_event_kind kinds[] = {CHAIN_EV_OPENED, CHAIN_EV_DEPOSITED, CHAIN_EV_CHALLENGED,
-                                     CHAIN_EV_CONCLUDED, CHAIN_EV_SETTLED};
+    enum chain_event_kind kinds[] = {CHAIN_EV_OPENED,    CHAIN_EV_DEPOSITED, CHAIN_EV_CHALLENGED,
+                                     CHAIN_EV_CONCLUDED, CHAIN_EV_SETTLED,   CHAIN_EV_RECLAIMED,
+                                     CHAIN_EV_CREDITED,  CHAIN_EV_WITHDRAWN};
     while (p && got < n && fgets(line, sizeof line, p)) {
         struct chain_log log;
         parse_line(line, &log);

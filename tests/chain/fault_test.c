@@ -92,6 +92,35 @@ int main(int argc, char **argv)
     CHECK_EQ(chain_client_rpc_error(c)->code, -32601);
     CHECK(strcmp(chain_client_rpc_error(c)->message, "method not found") == 0);
     CHECK(chain_client_rpc_error(c)->data == NULL);
+    /* fees from eth_feeHistory alone: next base fee 100 (the last entry), the
+     * median reward 5 as the tip (the node lacks eth_maxPriorityFeePerGas) */
+    vm_u256 base, median, tip, max_fee;
+    CHECK_EQ(chain_fee_history(c, 5, 50.0, &base, &median), CHAIN_OK);
+    CHECK_EQ(base.w[0], 100);
+    CHECK_EQ(median.w[0], 5);
+    CHECK_EQ(chain_max_priority_fee(c, &tip), CHAIN_ERR_RPC);
+    CHECK_EQ(chain_fee_history(c, 0, 50.0, &base, &median), CHAIN_ERR_INVALID);
+    struct vm_secp *secp = NULL;
+    CHECK_EQ(vm_secp_new(&secp), VM_OK);
+    uint8_t key[32];
+    memset(key, 0x11, sizeof key);
+    struct chain_wallet *w = NULL;
+    CHECK_EQ(chain_wallet_new(c, secp, key, NULL, &w), CHAIN_OK);
+    if (w) {
+        CHECK_EQ(chain_wallet_fees(w, &tip, &max_fee), CHAIN_OK);
+        CHECK_EQ(tip.w[0], 5);
+        CHECK_EQ(max_fee.w[0], 205);
+        chain_wallet_free(w);
+    }
+    struct chain_wallet_opts capped = {.max_fee_cap = vm_u256_from_u64(3)};
+    CHECK_EQ(chain_wallet_new(c, secp, key, &capped, &w), CHAIN_OK);
+    if (w) {
+        CHECK_EQ(chain_wallet_fees(w, &tip, &max_fee), CHAIN_OK);
+        CHECK_EQ(max_fee.w[0], 3);
+        CHECK_EQ(tip.w[0], 3);
+        chain_wallet_free(w);
+    }
+    vm_secp_free(secp);
     chain_client_free(c);
 
     c = client("/http500", NULL);
@@ -155,6 +184,8 @@ int main(int argc, char **argv)
     c = client("/badshape", NULL);
     CHECK_EQ(chain_block_number(c, &n), CHAIN_ERR_BAD_JSON);
     CHECK_EQ(chain_chain_id(c, &n), CHAIN_ERR_BAD_JSON);
+    vm_u256 b2, m2;
+    CHECK_EQ(chain_fee_history(c, 1, 50.0, &b2, &m2), CHAIN_ERR_BAD_JSON);
     chain_client_free(c);
 
     c = client("/nosuchpath", NULL);
@@ -180,7 +211,8 @@ int main(int argc, char **argv)
     CHECK_EQ(chain_client_new("", NULL, &c), CHAIN_ERR_INVALID);
     /* every code has its own text */
     for (int i = CHAIN_ERR_EVENT; i < 0; i++)
-        for (int j = i + 1; j < 0; j++) CHECK(strcmp(chain_strerror(i), chain_strerror(j)) != 0);
+        for (int j = i + 1; j < 0; j++)
+            CHECK(strcmp(chain_strerror(i), chain_strerror(j)) != 0);
 
     unlink(log);
     rmdir(dir);

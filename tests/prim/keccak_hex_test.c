@@ -59,7 +59,8 @@ static void test_keccak_long_incremental(void **state)
     size_t n = (size_t)1 << 20;
     uint8_t *big = malloc(n);
     assert_non_null(big);
-    for (size_t i = 0; i < n; i++) big[i] = (uint8_t)(i * 7 + 3);
+    for (size_t i = 0; i < n; i++)
+        big[i] = (uint8_t)(i * 7 + 3);
     const char *want = "f2e34ac5feedafab149d3a2b3ed837fc240cc93748a48dd1cf739c1435b8af77";
     uint8_t h[32];
     vm_keccak256(big, n, h);

@@ -236,13 +236,19 @@ static void test_decode_malformed(void **state)
         {"long string, length bytes missing", {0xb9, 0x04}, 2, VM_ERR_TRUNCATED},
         {"long list, length bytes missing", {0xfb, 0x01, 0x00}, 3, VM_ERR_TRUNCATED},
         {"long string, payload missing", {0xb8, 0x38, 'a'}, 3, VM_ERR_TRUNCATED},
-        {"oversized 8-byte length", {0xbf, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x00},
-         10, VM_ERR_TRUNCATED},
-        {"oversized list length", {0xff, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, 9,
+        {"oversized 8-byte length",
+         {0xbf, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x00},
+         10,
+         VM_ERR_TRUNCATED},
+        {"oversized list length",
+         {0xff, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff},
+         9,
          VM_ERR_TRUNCATED},
         {"single byte < 0x80 in a string header", {0x81, 0x05}, 2, VM_ERR_NONCANONICAL},
         {"zero byte in a string header", {0x81, 0x00}, 2, VM_ERR_NONCANONICAL},
-        {"long form for a short string", {0xb8, 0x05, 'a', 'b', 'c', 'd', 'e'}, 7,
+        {"long form for a short string",
+         {0xb8, 0x05, 'a', 'b', 'c', 'd', 'e'},
+         7,
          VM_ERR_NONCANONICAL},
         {"long form for a short list", {0xf8, 0x01, 0xc0}, 3, VM_ERR_NONCANONICAL},
         {"length with a leading zero", {0xb9, 0x00, 0x38}, 3, VM_ERR_NONCANONICAL},
@@ -364,7 +370,8 @@ static void test_accepted_is_canonical(void **state)
         seed ^= seed >> 7;
         seed ^= seed << 17;
         size_t n = (size_t)(seed % sizeof in);
-        for (size_t i = 0; i < n; i++) in[i] = (uint8_t)(seed >> (8 * (i % 8))) ^ (uint8_t)i;
+        for (size_t i = 0; i < n; i++)
+            in[i] = (uint8_t)(seed >> (8 * (i % 8))) ^ (uint8_t)i;
         if (n > 0) in[0] = (uint8_t)(0xb6 + seed % 10); /* around the long-form edges */
         if (n > 1 && round % 2) in[1] = (uint8_t)(seed % 80);
         struct exact e = copy_exact(in, n);
@@ -383,8 +390,8 @@ static void test_accepted_is_canonical(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_encode_wiki_examples), cmocka_unit_test(test_decode_wiki_examples),
-        cmocka_unit_test(test_decode_malformed),     cmocka_unit_test(test_integers_malformed),
+        cmocka_unit_test(test_encode_wiki_examples),  cmocka_unit_test(test_decode_wiki_examples),
+        cmocka_unit_test(test_decode_malformed),      cmocka_unit_test(test_integers_malformed),
         cmocka_unit_test(test_accepted_is_canonical),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

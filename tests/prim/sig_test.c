@@ -168,8 +168,9 @@ static void test_sign_recover(void **state)
         vm_keccak256(msg, 1, hash);
         assert_int_equal(vm_sign(ctx, key, hash, sig), VM_OK);
         assert_true(sig[64] == 27 || sig[64] == 28);
-        /* Low s: s <= n/2, i.e. the top bit of s is clear is necessary (not sufficient). */
-        assert_true(sig[32] < 0x80);
+        /* Low s: s <= n/2. */
+        vm_u256 half_n = vm_u256_shr(vm_u256_from_u64(1), vm_u256_from_be(SECP_N, 32));
+        assert_true(vm_u256_cmp(vm_u256_from_be(sig + 32, 32), half_n) <= 0);
         /* RFC 6979: the same key and hash give the same signature. */
         assert_int_equal(vm_sign(ctx, key, hash, sig2), VM_OK);
         assert_memory_equal(sig, sig2, 65);

@@ -1,0 +1,433 @@
+/*
+ * The node's side of the chain: the adjudicator's transactions (open,
+ * deposit, conclude, challenge, settle) and its events. Runs on the loop
+ * thread; every step is non-blocking apart from one short JSON-RPC call, so a
+ * chain node that is down only delays on-chain work, never play.
+ *
+ * A transaction is recorded in the store before it is broadcast (see
+ * persist.c); after a crash the channel's state says what was in flight and
+ * the adjudicator refuses duplicates (an open with the same salt, a second
+ * deposit), so a transaction is never paid twice.
+ */
+#include "node.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PARAMS_TYPE "(address,bytes32,address[2],uint256[2],bytes32,uint64,bytes32)"
+#define BP_TYPE "(bytes32,uint64,bytes32,bytes32,uint256[],bool)"
+
+static const char *tx_name(enum onchain_kind k)
+{
+    switch (k) {
+    case TX_OPEN: return "open";
+    case TX_DEPOSIT: return "deposit";
+    case TX_CONCLUDE: return "conclude";
+    case TX_CHALLENGE: return "challenge";
+    case TX_SETTLE: return "settle";
+    default: return "?";
+    }
+}
+
+static void hex(const uint8_t *b, size_t len, char *out)
+{
+    vm_hex_encode(b, len, out);
+}
+
+/* The Params tuple as JSON text for chain_abi_encode_call. */
+static void params_json(const struct store_channel *p, char *out, size_t cap)
+{
+    char app[43], p0[43], p1[43], ch[67], ih[67], salt[67], d0[80], d1[80];
+    uint8_t init_hash[32];
+    vm_keccak256(p->init_args, p->init_args_len, init_hash);
+    hex(p->app.b, 20, app);
+    hex(p->players[0].b, 20, p0);
+    hex(p->players[1].b, 20, p1);
+    hex(p->code_hash.b, 32, ch);
+    hex(init_hash, 32, ih);
+    hex(p->salt.b, 32, salt);
+    vm_u256_to_dec(p->deposits[0], d0);
+    vm_u256_to_dec(p->deposits[1], d1);
+    snprintf(out, cap, "[\"%s\",\"%s\",[\"%s\",\"%s\"],[\"%s\",\"%s\"],\"%s\",\"%llu\",\"%s\"]", app,
+             ch, p0, p1, d0, d1, ih, (unsigned long long)p->challenge_period, salt);
+}
+
+static void bp_json(const struct store_breakpoint *b, char *out, size_t cap)
+{
+    char id[67], root[67], mh[67], a0[80], a1[80], s0[133], s1[133];
+    hex(b->bp.channel_id.b, 32, id);
+    hex(b->bp.state_root.b, 32, root);
+    hex(b->bp.move_hash.b, 32, mh);
+    vm_u256_to_dec(b->bp.payouts[0], a0);
+    vm_u256_to_dec(b->bp.payouts[1], a1);
+    hex(b->sigs[0], 65, s0);
+    hex(b->sigs[1], 65, s1);
+    snprintf(out, cap, "[\"%s\",\"%llu\",\"%s\",\"%s\",[\"%s\",\"%s\"],%s],[\"%s\",\"%s\"]", id,
+             (unsigned long long)b->bp.nonce, root, mh, a0, a1, b->bp.is_final ? "true" : "false",
+             s0, s1);
+}
+
+/* Computes the channel id of DESIGN.md §3 for params p on this chain. */
+void onchain_channel_id(struct node *n, struct store_channel *p)
+{
+    uint8_t words[11][32];
+    memset(words, 0, sizeof words);
+    vm_u256_to_be(vm_u256_from_u64(n->chain_id), words[0]);
+    memcpy(words[1] + 12, n->adjudicator.b, 20);
+    memcpy(words[2] + 12, p->app.b, 20);
+    memcpy(words[3], p->code_hash.b, 32);
+    memcpy(words[4] + 12, p->players[0].b, 20);
+    memcpy(words[5] + 12, p->players[1].b, 20);
+    vm_u256_to_be(p->deposits[0], words[6]);
+    vm_u256_to_be(p->deposits[1], words[7]);
+    vm_keccak256(p->init_args, p->init_args_len, words[8]);
+    vm_u256_to_be(vm_u256_from_u64(p->challenge_period), words[9]);
+    memcpy(words[10], p->salt.b, 32);
+    vm_keccak256(&words[0][0], sizeof words, p->id.b);
+}
+
+static int submit(struct node *n, struct channel *c, enum onchain_kind kind, vm_u256 value,
+                  const char *signature, const char *args_json, char *why, size_t why_len)
+{
+    if (c->tx_kind != TX_NONE) {
+        snprintf(why, why_len, "a %s transaction of this channel is still in flight",
+                 tx_name(c->tx_kind));
+        return -1;
+    }
+    vm_buf_free(&c->tx_data);
+    int rv = chain_abi_encode_call(signature, args_json, &c->tx_data);
+    if (rv) {
+        snprintf(why, why_len, "cannot encode %s: %s", tx_name(kind), chain_strerror(rv));
+        return -1;
+    }
+    /* Record the intent first: after a crash the node knows what may be in flight. */
+    c->tx_kind = kind;
+    if (persist_channel(n, c)) {
+        c->tx_kind = TX_NONE;
+        snprintf(why, why_len, "cannot record the %s transaction in the store", tx_name(kind));
+        return -1;
+    }
+    rv = chain_wallet_submit(n->wallet, &n->adjudicator, value, c->tx_data.data, c->tx_data.len,
+                             0, &c->tx);
+    if (rv) {
+        const struct chain_rpc_error *e = chain_client_rpc_error(n->rpc);
+        snprintf(why, why_len, "%s transaction refused: %s%s%s", tx_name(kind), chain_strerror(rv),
+                 rv == CHAIN_ERR_RPC && e ? ": " : "", rv == CHAIN_ERR_RPC && e ? e->message : "");
+        c->tx_kind = TX_NONE;
+        if (persist_channel(n, c)) node_log(n, "warning: cannot update the store");
+        return -1;
+    }
+    char h[67];
+    hex(c->tx.hashes[c->tx.n_hashes - 1].b, 32, h);
+    node_log(n, "sent %s transaction %s", tx_name(kind), h);
+    return 0;
+}
+
+int onchain_open(struct node *n, struct channel *c, char *why, size_t why_len)
+{
+    char app[43], p0[43], p1[43], d0[80], d1[80], salt[67];
+    char *init = malloc(2 * c->rec.init_args_len + 3), *args = malloc(2 * c->rec.init_args_len + 1024);
+    if (!init || !args) {
+        free(init);
+        free(args);
+        snprintf(why, why_len, "out of memory");
+        return -1;
+    }
+    hex(c->rec.app.b, 20, app);
+    hex(c->rec.players[0].b, 20, p0);
+    hex(c->rec.players[1].b, 20, p1);
+    vm_u256_to_dec(c->rec.deposits[0], d0);
+    vm_u256_to_dec(c->rec.deposits[1], d1);
+    hex(c->rec.init_args, c->rec.init_args_len, init);
+    hex(c->rec.salt.b, 32, salt);
+    sprintf(args, "[\"%s\",[\"%s\",\"%s\"],[\"%s\",\"%s\"],\"%s\",\"%llu\",\"%s\"]", app, p0, p1,
+            d0, d1, init, (unsigned long long)c->rec.challenge_period, salt);
+    int rv = submit(n, c, TX_OPEN, c->rec.deposits[0],
+                    "open(address,address[2],uint256[2],bytes,uint64,bytes32)", args, why, why_len);
+    free(init);
+    free(args);
+    return rv;
+}
+
+int onchain_deposit(struct node *n, struct channel *c, char *why, size_t why_len)
+{
+    char id[67], args[80];
+    hex(c->rec.id.b, 32, id);
+    snprintf(args, sizeof args, "[\"%s\"]", id);
+    return submit(n, c, TX_DEPOSIT, c->rec.deposits[1], "deposit(bytes32)", args, why, why_len);
+}
+
+static int with_breakpoint(struct node *n, struct channel *c, enum onchain_kind kind,
+                           const char *sig, char *why, size_t why_len)
+{
+    if (!c->has_latest) {
+        snprintf(why, why_len, "the channel has no breakpoint signed by both players yet");
+        return -1;
+    }
+    char params[1200], bp[1200], args[2500];
+    params_json(&c->rec, params, sizeof params);
+    bp_json(&c->latest, bp, sizeof bp);
+    snprintf(args, sizeof args, "[%s,%s]", params, bp);
+    return submit(n, c, kind, vm_u256_from_u64(0), sig, args, why, why_len);
+}
+
+int onchain_conclude(struct node *n, struct channel *c, char *why, size_t why_len)
+{
+    if (!c->has_latest || !c->latest.bp.is_final) {
+        snprintf(why, why_len, "the latest breakpoint is not final");
+        return -1;
+    }
+    return with_breakpoint(n, c, TX_CONCLUDE, "conclude(" PARAMS_TYPE "," BP_TYPE ",bytes[2])", why,
+                           why_len);
+}
+
+int onchain_challenge(struct node *n, struct channel *c, char *why, size_t why_len)
+{
+    if (c->rec.status == STORE_CH_OPENING || c->rec.status == STORE_CH_SETTLED || c->rec.status == STORE_CH_CONCLUDED ||
+        (c->rec.status == STORE_CH_FUNDING && !(c->rec.flags & STORE_FLAG_DEPOSIT1))) {
+        snprintf(why, why_len, "a channel that is %s cannot be challenged",
+                 c->rec.status == STORE_CH_FUNDING ? "not funded yet" : "not open");
+        return -1;
+    }
+    if (c->rec.status == STORE_CH_CHALLENGED && c->has_latest && c->latest.bp.nonce <= c->rec.challenged_nonce) {
+        snprintf(why, why_len, "nonce %llu is already registered on-chain",
+                 (unsigned long long)c->rec.challenged_nonce);
+        return -1;
+    }
+    return with_breakpoint(n, c, TX_CHALLENGE, "challenge(" PARAMS_TYPE "," BP_TYPE ",bytes[2])",
+                           why, why_len);
+}
+
+int onchain_settle(struct node *n, struct channel *c, char *why, size_t why_len)
+{
+    if (c->rec.status != STORE_CH_CHALLENGED) {
+        snprintf(why, why_len, "only a challenged channel can be settled");
+        return -1;
+    }
+    char params[1200], args[1300];
+    params_json(&c->rec, params, sizeof params);
+    snprintf(args, sizeof args, "[%s]", params);
+    return submit(n, c, TX_SETTLE, vm_u256_from_u64(0), "settle(" PARAMS_TYPE ")", args, why,
+                  why_len);
+}
+
+/* Answers the API caller waiting for the channel's on-chain action. */
+static void answer_chain_waiter(struct node *n, struct channel *c, const struct chain_receipt *r,
+                                const char *error)
+{
+    struct api_request *req = c->chain_waiter.req;
+    if (!req) return;
+    c->chain_waiter.req = NULL;
+    if (error) {
+        api_reply_error(req, 409, 409, "%s", error);
+        return;
+    }
+    json_t *o = handlers_channel_json(n, c);
+    char h[67];
+    hex(r->tx_hash.b, 32, h);
+    json_object_set_new(o, "txHash", json_string(h));
+    json_object_set_new(o, "gasUsed", json_integer((json_int_t)r->gas_used));
+    json_object_set_new(o, "block", json_integer((json_int_t)r->block_number));
+    api_reply(req, o);
+}
+
+static void poll_tx(struct node *n, struct channel *c)
+{
+    struct chain_receipt r;
+    memset(&r, 0, sizeof r);
+    int rv = chain_wallet_poll(n->wallet, &c->tx, &r);
+    if (rv == CHAIN_ERR_NOT_FOUND) return;
+    if (rv != CHAIN_OK && rv != CHAIN_ERR_REVERTED) {
+        n->chain_up = false;
+        return; /* transport trouble: try again next poll */
+    }
+    enum onchain_kind kind = c->tx_kind;
+    char h[67];
+    hex(r.tx_hash.b, 32, h);
+    c->tx_kind = TX_NONE;
+    if (rv == CHAIN_ERR_REVERTED) {
+        char msg[300];
+        snprintf(msg, sizeof msg, "the %s transaction %s reverted", tx_name(kind), h);
+        node_log(n, "%s", msg);
+        if (kind == TX_OPEN) c->rec.status = STORE_CH_CONCLUDED; /* nothing was locked */
+        answer_chain_waiter(n, c, &r, msg);
+    } else {
+        node_log(n, "%s transaction %s mined in block %llu, gas %llu", tx_name(kind), h,
+                 (unsigned long long)r.block_number, (unsigned long long)r.gas_used);
+        if (kind == TX_OPEN && c->rec.status == STORE_CH_OPENING) c->rec.status = STORE_CH_FUNDING;
+        /* open/deposit waiters also learn from events; answer now with the receipt */
+        answer_chain_waiter(n, c, &r, NULL);
+    }
+    if (persist_channel(n, c)) node_log(n, "warning: cannot update the store");
+    chain_receipt_free(&r);
+}
+
+/* Opened for us as players[1]: apply the acceptance policy of DESIGN.md §2. */
+static void adopt_opened(struct node *n, const struct chain_event *ev)
+{
+    const struct chain_event *o_ev = ev;
+#define o (&o_ev->u.opened)
+    char id[16];
+    node_short_hex(ev->channel_id.b, 32, id);
+    if (memcmp(o->players[1].b, n->self.b, 20) != 0) return;
+    if (vm_u256_cmp(o->deposits[1], n->cfg.max_deposit) > 0) {
+        node_log(n, "ignoring channel %s: it asks a deposit above --max-deposit", id);
+        return;
+    }
+    if (o->init_args_len > STORE_MAX_INIT_ARGS) {
+        node_log(n, "ignoring channel %s: init args too large", id);
+        return;
+    }
+    struct channel *c = calloc(1, sizeof *c);
+    if (!c) return;
+    c->rec.id = ev->channel_id;
+    c->rec.app = o->app;
+    c->rec.code_hash = o->code_hash;
+    memcpy(c->rec.players, o->players, sizeof c->rec.players);
+    memcpy(c->rec.deposits, o->deposits, sizeof c->rec.deposits);
+    memcpy(c->rec.init_args, o->init_args, o->init_args_len);
+    c->rec.init_args_len = o->init_args_len;
+    c->rec.challenge_period = o->challenge_period;
+    c->rec.salt = o->salt;
+    struct store_channel check = c->rec;
+    onchain_channel_id(n, &check);
+    if (memcmp(check.id.b, c->rec.id.b, 32) != 0) {
+        node_log(n, "ignoring channel %s: its id does not match its parameters", id);
+        free(c);
+        return;
+    }
+    c->rec.me = 1;
+    c->rec.chain_id = n->chain_id;
+    c->rec.adjudicator = n->adjudicator;
+    c->rec.status = STORE_CH_FUNDING;
+    c->rec.opened_block = ev->block_number;
+    if (channel_fetch_code(n, c) != 0) {
+        free(c);
+        return;
+    }
+    if (node_add_channel(n, c) != 0) {
+        channel_free(c);
+        return;
+    }
+    char peer[43];
+    vm_address_to_checksum(&c->rec.players[0], peer);
+    char dep[80];
+    vm_u256_to_dec(c->rec.deposits[1], dep);
+    node_log(n, "channel %s opened by %s: accepted, our deposit will be %s wei once breakpoint 0 is signed",
+             id, peer, dep);
+    channel_start(n, c);
+}
+#undef o
+
+static void on_event(struct node *n, const struct chain_event *ev)
+{
+    struct channel *c = node_find_channel(n, &ev->channel_id);
+    char id[16];
+    node_short_hex(ev->channel_id.b, 32, id);
+    switch (ev->kind) {
+    case CHAIN_EV_OPENED:
+        if (!c) {
+            adopt_opened(n, ev);
+        } else if (c->rec.status == STORE_CH_OPENING) {
+            c->rec.status = STORE_CH_FUNDING;
+            channel_start(n, c);
+        }
+        return;
+    case CHAIN_EV_DEPOSITED:
+        if (!c || (c->rec.flags & STORE_FLAG_DEPOSIT1)) return;
+        c->rec.flags |= STORE_FLAG_DEPOSIT1;
+        node_log(n, "channel %s funded: pot complete", id);
+        if (c->rec.status == STORE_CH_FUNDING && c->has_latest) c->rec.status = STORE_CH_OPEN;
+        break;
+    case CHAIN_EV_CHALLENGED:
+        if (!c) return;
+        c->rec.status = STORE_CH_CHALLENGED;
+        c->rec.challenged_nonce = ev->u.challenged.nonce;
+        c->rec.challenge_deadline = ev->u.challenged.deadline;
+        node_log(n, "channel %s challenged on-chain with nonce %llu, deadline %llu", id,
+                 (unsigned long long)c->rec.challenged_nonce,
+                 (unsigned long long)c->rec.challenge_deadline);
+        if (c->has_latest && c->latest.bp.nonce > c->rec.challenged_nonce && c->tx_kind == TX_NONE) {
+            char why[256];
+            node_log(n, "answering with our latest breakpoint, nonce %llu",
+                     (unsigned long long)c->latest.bp.nonce);
+            if (onchain_challenge(n, c, why, sizeof why))
+                node_log(n, "cannot answer the challenge: %s", why);
+        }
+        break;
+    case CHAIN_EV_CONCLUDED:
+    case CHAIN_EV_SETTLED:
+        if (!c) return;
+        c->rec.status = ev->kind == CHAIN_EV_CONCLUDED ? STORE_CH_CONCLUDED : STORE_CH_SETTLED;
+        node_log(n, "channel %s %s on-chain at nonce %llu: funds paid out", id,
+                 ev->kind == CHAIN_EV_CONCLUDED ? "concluded" : "settled",
+                 (unsigned long long)(ev->kind == CHAIN_EV_CONCLUDED ? ev->u.concluded.nonce
+                                                                     : ev->u.settled.nonce));
+        channel_finished(n, c);
+        break;
+    default: /* Reclaimed, Credited, Withdrawn: nothing to do for a running channel */
+        return;
+    }
+    if (persist_channel(n, c)) node_log(n, "warning: cannot update the store");
+}
+
+void onchain_poll(struct node *n)
+{
+    uint64_t head;
+    bool was_up = n->chain_up;
+    n->chain_up = chain_block_number(n->rpc, &head) == CHAIN_OK;
+    if (n->chain_up != was_up)
+        node_log(n, n->chain_up ? "the Ethereum node is reachable again"
+                                : "the Ethereum node at %s is not reachable; play goes on off-chain",
+                 n->cfg.eth_url);
+    if (!n->chain_up) return;
+
+    for (size_t i = 0; i < n->n_channels; i++) {
+        if (n->channels[i]->tx_kind != TX_NONE) poll_tx(n, n->channels[i]);
+    }
+
+    struct chain_log_filter f;
+    memset(&f, 0, sizeof f);
+    f.address = &n->adjudicator;
+    struct chain_watch_opts wo;
+    memset(&wo, 0, sizeof wo);
+    wo.confirmations = (unsigned)n->cfg.confirmations;
+    struct chain_logs logs;
+    memset(&logs, 0, sizeof logs);
+    struct chain_cursor cur = n->cursor;
+    bool reorged = false;
+    if (chain_watch_poll(n->rpc, &f, &wo, &cur, &logs, &reorged) != CHAIN_OK) {
+        chain_logs_free(&logs);
+        return;
+    }
+    if (reorged) node_log(n, "the chain reorganised; re-reading recent adjudicator events");
+    for (size_t i = 0; i < logs.n; i++) {
+        if (logs.items[i].removed) continue;
+        struct chain_event ev;
+        if (chain_event_decode(&logs.items[i], &ev) != CHAIN_OK) continue;
+        on_event(n, &ev);
+        chain_event_clear(&ev);
+    }
+    chain_logs_free(&logs);
+    if (memcmp(&cur, &n->cursor, sizeof cur) != 0) {
+        n->cursor = cur;
+        if (persist_cursor(n)) node_log(n, "warning: cannot store the chain cursor");
+    }
+
+    /* Settle challenged channels whose deadline has passed on-chain. */
+    struct chain_block b;
+    bool have_block = false;
+    for (size_t i = 0; i < n->n_channels; i++) {
+        struct channel *c = n->channels[i];
+        if (c->rec.status != STORE_CH_CHALLENGED || c->tx_kind != TX_NONE) continue;
+        if (!have_block) {
+            if (chain_get_block(n->rpc, head, &b) != CHAIN_OK) return;
+            have_block = true;
+        }
+        if (b.timestamp < c->rec.challenge_deadline) continue;
+        char why[256];
+        node_log(n, "challenge period over: settling");
+        if (onchain_settle(n, c, why, sizeof why)) node_log(n, "cannot settle: %s", why);
+    }
+}

@@ -1,0 +1,317 @@
+/*
+ * evm_test.c — unit tests of the interpreter and frame driver (vm/evm.c,
+ * vm/interp.c) over the in-memory world. Expected values come from the EIPs
+ * (EIP-3529's SSTORE table, EIP-170/3541/3860), the yellow paper's gas
+ * schedule, and hand-counted gas for short programs.
+ */
+#include "evm_internal.h"
+#include "vm.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int failures;
+
+#define CHECK(cond)                                                                                \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);              \
+            failures++;                                                                            \
+        }                                                                                          \
+    } while (0)
+
+static vm_address addr_of(uint8_t last)
+{
+    vm_address a;
+    memset(&a, 0, sizeof a);
+    a.b[0] = 0xaa;
+    a.b[19] = last;
+    return a;
+}
+
+static size_t unhex(const char *hex, uint8_t *out, size_t cap)
+{
+    size_t n = 0;
+    if (vm_hex_decode(hex, out, cap, &n)) {
+        fprintf(stderr, "bad hex in test: %s\n", hex);
+        exit(1);
+    }
+    return n;
+}
+
+struct run {
+    struct vm_world *w;
+    struct vm_evm *evm;
+    struct vm_result res;
+    vm_address sender, contract;
+};
+
+static const struct vm_tx_context tx_ctx = {.number = 1000, .gas_limit = 30000000};
+
+/* Installs code at `contract`, optionally with slot 0 = orig (committed),
+ * and calls it with gas. warm_slot0: pre-warm slot 0 (as an access list). */
+static void run_code(struct run *r, const char *code_hex, int64_t gas, bool set_orig,
+                     uint64_t orig, bool warm_slot0)
+{
+    uint8_t code[4096];
+    size_t n = unhex(code_hex, code, sizeof code);
+    r->sender = addr_of(1);
+    r->contract = addr_of(2);
+    if (vm_world_new(&r->w) || vm_evm_new(&r->evm)) exit(1);
+    if (vm_world_set_account(r->w, &r->sender, 0, vm_u256_from_u64(1000000000), NULL, 0) ||
+        vm_world_set_account(r->w, &r->contract, 1, vm_u256_from_u64(0), code, n))
+        exit(1);
+    if (set_orig && vm_world_set_storage(r->w, &r->contract, vm_u256_from_u64(0),
+                                         vm_u256_from_u64(orig)))
+        exit(1);
+    vm_world_begin_tx(r->w);
+    struct vm_host host = vm_world_host(r->w);
+    (void)host.ops->access_account(host.ctx, &r->sender);
+    (void)host.ops->access_account(host.ctx, &r->contract);
+    if (warm_slot0) (void)host.ops->access_storage(host.ctx, &r->contract, vm_u256_from_u64(0));
+    struct vm_message msg = {
+        .kind = VM_CALL,
+        .gas = gas,
+        .recipient = r->contract,
+        .sender = r->sender,
+        .code_address = r->contract,
+        .input = (const uint8_t *)"",
+    };
+    if (vm_evm_execute(r->evm, &host, &tx_ctx, &msg, &r->res)) exit(1);
+}
+
+static void run_done(struct run *r)
+{
+    vm_result_free(&r->res);
+    vm_evm_free(r->evm);
+    vm_world_free(r->w);
+}
+
+static void test_traits(void)
+{
+    /* Yellow paper appendix G / EIP-2929 warm costs. */
+    CHECK(evm_traits[0x01].gas == 3 && evm_traits[0x01].stack_in == 2);
+    CHECK(evm_traits[0x02].gas == 5);
+    CHECK(evm_traits[0x0a].gas == 10);
+    CHECK(evm_traits[0x20].gas == 30);
+    CHECK(evm_traits[0x40].gas == 20);
+    CHECK(evm_traits[0x47].gas == 5);
+    CHECK(evm_traits[0x54].gas == 100);
+    CHECK(evm_traits[0x5b].gas == 1);
+    CHECK(evm_traits[0x5f].gas == 2 && evm_traits[0x5f].stack_change == 1);
+    CHECK(evm_traits[0x9f].stack_in == 17 && evm_traits[0x9f].stack_change == 0);
+    CHECK(evm_traits[0x8f].stack_in == 16 && evm_traits[0x8f].stack_change == 1);
+    CHECK(evm_traits[0xa4].gas == 1875 && evm_traits[0xa4].stack_in == 6);
+    CHECK(evm_traits[0xf1].stack_in == 7 && evm_traits[0xfa].stack_in == 6);
+    CHECK(evm_traits[0xff].gas == 5000);
+    CHECK(evm_traits[0x0c].name == NULL && evm_traits[0x4b].name == NULL);
+    CHECK(evm_traits[0xef].name == NULL && evm_traits[0xfe].name != NULL);
+    CHECK(strcmp(vm_status_name(VM_REVERT), "revert") == 0);
+}
+
+static void test_add_return(void)
+{
+    /* PUSH1 2 PUSH1 3 ADD PUSH1 0 MSTORE PUSH1 32 PUSH1 0 RETURN:
+     * 3+3+3+3+(3+3 memory)+3+3 = 24 gas. */
+    struct run r;
+    run_code(&r, "6002600301600052602060" "00f3", 100000, false, 0, false);
+    CHECK(r.res.status == VM_SUCCESS);
+    CHECK(r.res.gas_left == 100000 - 24);
+    CHECK(r.res.output_size == 32 && r.res.output && r.res.output[31] == 5 && r.res.output[0] == 0);
+    run_done(&r);
+}
+
+/* EIP-3529 "Test cases" (slot warm, London+): code, used gas, refund, original. */
+static void test_sstore_eip3529(void)
+{
+    static const struct {
+        const char *code;
+        int64_t used, refund;
+        uint64_t orig;
+    } cases[] = {
+        {"60006000556000600055", 212, 0, 0},
+        {"60006000556001600055", 20112, 0, 0},
+        {"60016000556000600055", 20112, 19900, 0},
+        {"60016000556002600055", 20112, 0, 0},
+        {"60016000556001600055", 20112, 0, 0},
+        {"60006000556000600055", 3012, 4800, 1},
+        {"60006000556001600055", 3012, 2800, 1},
+        {"60006000556002600055", 3012, 0, 1},
+        {"60026000556000600055", 3012, 4800, 1},
+        {"60026000556003600055", 3012, 0, 1},
+        {"60026000556001600055", 3012, 2800, 1},
+        {"60026000556002600055", 3012, 0, 1},
+        {"60016000556000600055", 3012, 4800, 1},
+        {"60016000556002600055", 3012, 0, 1},
+        {"60016000556001600055", 212, 0, 1},
+        {"600160005560006000556001600055", 40118, 19900, 0},
+        {"600060005560016000556000600055", 5918, 7600, 1},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct run r;
+        run_code(&r, cases[i].code, 100000, true, cases[i].orig, true);
+        CHECK(r.res.status == VM_SUCCESS);
+        if (100000 - r.res.gas_left != cases[i].used || r.res.gas_refund != cases[i].refund) {
+            fprintf(stderr, "sstore case %zu (%s): used %lld refund %lld\n", i, cases[i].code,
+                    (long long)(100000 - r.res.gas_left), (long long)r.res.gas_refund);
+            failures++;
+        }
+        run_done(&r);
+    }
+    /* Cold slot: +2100 once (EIP-2929). */
+    struct run r;
+    run_code(&r, "60006000556000600055", 100000, true, 0, false);
+    CHECK(100000 - r.res.gas_left == 2312);
+    run_done(&r);
+    /* EIP-2200 sentry: with 2300 gas left SSTORE fails, all gas gone. */
+    run_code(&r, "6001600055", 2306, false, 0, true);
+    CHECK(r.res.status == VM_OUT_OF_GAS && r.res.gas_left == 0);
+    run_done(&r);
+}
+
+static void test_memory_bounded(void)
+{
+    /* MSTORE at 2^31: memory cost ~2^43 gas, far beyond 1e6: out of gas,
+     * without the interpreter allocating 2 GiB. */
+    struct run r;
+    run_code(&r, "600163800000005200", 1000000, false, 0, false);
+    CHECK(r.res.status == VM_OUT_OF_GAS && r.res.gas_left == 0);
+    run_done(&r);
+    /* MSTORE at 2^16-32 then MSIZE == 65536; cost 3*2048 + 2048^2/512 = 14336. */
+    run_code(&r, "600161ffe052596000526020" "6000f3", 1000000, false, 0, false);
+    CHECK(r.res.status == VM_SUCCESS && r.res.output_size == 32);
+    CHECK(r.res.output && r.res.output[29] == 1 && r.res.output[30] == 0 && r.res.output[31] == 0);
+    CHECK(1000000 - r.res.gas_left == 3 + 3 + 3 + 14336 + 2 + 3 + 3 + 3 + 3);
+    run_done(&r);
+}
+
+static void test_deep_recursion(void)
+{
+    /* Each level: slot0 += 1, then CALL itself with all gas. Levels 0..1024
+     * run; the call from depth 1024 fails. No C stack growth per level. */
+    struct run r;
+    run_code(&r, "6000546001016000556000600060006000600030" "5af100", 1000000000000LL, false, 0,
+             false);
+    CHECK(r.res.status == VM_SUCCESS);
+    vm_u256 v = vm_world_storage(r.w, &r.contract, vm_u256_from_u64(0));
+    CHECK(vm_u256_eq(v, vm_u256_from_u64(1025)));
+    run_done(&r);
+}
+
+static void test_revert_returndata(void)
+{
+    /* The child (address 0x..03) stores 0x2a in memory and REVERTs 32 bytes;
+     * the parent CALLs it, RETURNDATACOPYs and returns the data with the
+     * CALL's 0 in front. */
+    const char *parent = "60006000600060006000" "73aa00000000000000000000000000000000000003"
+                         "5af1" /* CALL -> success flag */
+                         "600052"           /* mstore(0, flag) */
+                         "3d600060203e"     /* returndatacopy(32, 0, size) */
+                         "60406000f3";      /* return(0, 64) */
+    uint8_t child[64];
+    size_t cn = unhex("602a60005260206000fd", child, sizeof child);
+    uint8_t pc[256];
+    size_t pn = unhex(parent, pc, sizeof pc);
+    struct vm_world *w;
+    struct vm_evm *evm;
+    if (vm_world_new(&w) || vm_evm_new(&evm)) exit(1);
+    vm_address s = addr_of(1), p = addr_of(2), c = addr_of(3);
+    if (vm_world_set_account(w, &s, 0, vm_u256_from_u64(0), NULL, 0) ||
+        vm_world_set_account(w, &p, 1, vm_u256_from_u64(0), pc, pn) ||
+        vm_world_set_account(w, &c, 1, vm_u256_from_u64(0), child, cn))
+        exit(1);
+    vm_world_begin_tx(w);
+    struct vm_host host = vm_world_host(w);
+    struct vm_message msg = {.kind = VM_CALL, .gas = 1000000, .recipient = p, .sender = s,
+                             .code_address = p, .input = (const uint8_t *)""};
+    struct vm_result res;
+    if (vm_evm_execute(evm, &host, &tx_ctx, &msg, &res)) exit(1);
+    CHECK(res.status == VM_SUCCESS && res.output_size == 64);
+    if (res.output_size == 64) {
+        CHECK(res.output[31] == 0);  /* the CALL returned 0 */
+        CHECK(res.output[63] == 42); /* the revert data */
+    }
+    vm_result_free(&res);
+    vm_evm_free(evm);
+    vm_world_free(w);
+}
+
+static void test_create(void)
+{
+    /* Init code returning 1 byte of runtime code (0x00) via MSTORE8/RETURN;
+     * the parent CREATEs it from memory and returns the new address. */
+    /* init: PUSH1 0 PUSH1 0 MSTORE8 PUSH1 1 PUSH1 0 RETURN = 600060005360016000f3 (10 bytes) */
+    const char *parent = "69600060005360016000f3" /* PUSH10 init */
+                         "600052"                 /* mstore(0, init) -> bytes 22..31 */
+                         "600a6016" "6000f0"      /* create(0, 22, 10) */
+                         "60005260206000f3";
+    struct run r;
+    run_code(&r, parent, 1000000, false, 0, false);
+    CHECK(r.res.status == VM_SUCCESS && r.res.output_size == 32);
+    vm_address expect;
+    vm_create_address(&r.contract, 1, &expect);
+    if (r.res.output_size == 32) CHECK(memcmp(r.res.output + 12, expect.b, 20) == 0);
+    const uint8_t *code;
+    CHECK(vm_world_code(r.w, &expect, &code) == 1);
+    CHECK(vm_world_nonce(r.w, &expect) == 1);
+    CHECK(vm_world_nonce(r.w, &r.contract) == 2);
+    run_done(&r);
+
+    /* Same, but the runtime code starts with 0xEF (EIP-3541): CREATE pushes 0. */
+    run_code(&r, "6960ef60005360016000f3600052600a60166000f060005260206000f3", 1000000, false, 0,
+             false);
+    CHECK(r.res.status == VM_SUCCESS && r.res.output_size == 32);
+    if (r.res.output_size == 32) {
+        uint8_t zero[32] = {0};
+        CHECK(memcmp(r.res.output, zero, 32) == 0);
+    }
+    CHECK(vm_world_nonce(r.w, &r.contract) == 2); /* the nonce is bumped anyway */
+    run_done(&r);
+}
+
+static void test_static_violation(void)
+{
+    /* STATICCALL into a contract that SSTOREs: the inner call fails (0). */
+    uint8_t child[16], pc[128];
+    size_t cn = unhex("6001600055", child, sizeof child);
+    size_t pn = unhex("6000600060006000" "73aa00000000000000000000000000000000000003" "5afa"
+                      "60005260206000f3", pc, sizeof pc);
+    struct vm_world *w;
+    struct vm_evm *evm;
+    if (vm_world_new(&w) || vm_evm_new(&evm)) exit(1);
+    vm_address s = addr_of(1), p = addr_of(2), c = addr_of(3);
+    if (vm_world_set_account(w, &s, 0, vm_u256_from_u64(0), NULL, 0) ||
+        vm_world_set_account(w, &p, 1, vm_u256_from_u64(0), pc, pn) ||
+        vm_world_set_account(w, &c, 1, vm_u256_from_u64(0), child, cn))
+        exit(1);
+    vm_world_begin_tx(w);
+    struct vm_host host = vm_world_host(w);
+    struct vm_message msg = {.kind = VM_CALL, .gas = 100000, .recipient = p, .sender = s,
+                             .code_address = p, .input = (const uint8_t *)""};
+    struct vm_result res;
+    if (vm_evm_execute(evm, &host, &tx_ctx, &msg, &res)) exit(1);
+    CHECK(res.status == VM_SUCCESS && res.output_size == 32 && res.output[31] == 0);
+    CHECK(vm_u256_is_zero(vm_world_storage(w, &c, vm_u256_from_u64(0))));
+    vm_result_free(&res);
+    vm_evm_free(evm);
+    vm_world_free(w);
+}
+
+int main(void)
+{
+    test_traits();
+    test_add_return();
+    test_sstore_eip3529();
+    test_memory_bounded();
+    test_deep_recursion();
+    test_revert_returndata();
+    test_create();
+    test_static_violation();
+    if (failures) {
+        fprintf(stderr, "%d check(s) failed\n", failures);
+        return 1;
+    }
+    printf("evm tests passed\n");
+    return 0;
+}
