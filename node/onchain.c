@@ -310,6 +310,8 @@ static void adopt_opened(struct node *n, const struct chain_event *ev)
         channel_free(c);
         return;
     }
+    if (p2p_allow_peer(n->p2p, &c->rec.players[0]) != P2P_OK)
+        node_log(n, "channel %s: cannot allow the peer to connect", id);
     char peer[43];
     vm_address_to_checksum(&c->rec.players[0], peer);
     char dep[80];

@@ -299,6 +299,14 @@ function events(receipt, name, iface = adj.interface) {
   }
   return out;
 }
+// 21,000 + calldata (4 per zero byte, 16 per other byte): what a transaction
+// costs before it executes (no access list, not a create).
+const intrinsic = {};
+async function noteIntrinsic(key, r) {
+  const tx = await provider.getTransaction(r.hash);
+  const data = ethers.getBytes(tx.data);
+  intrinsic[key] = 21000n + BigInt(data.reduce((a, b) => a + (b === 0 ? 4 : 16), 0));
+}
 function gasCost(r) {
   return r.gasUsed * r.gasPrice;
 }
@@ -446,15 +454,17 @@ await test('domain separator and the EIP-712 digest match ethers', async () => {
 
 let happy; // the channel of the happy path (A, B)
 await test('open: returns and emits the channel id; stores one slot', async () => {
+  // a typical TicTacToe channel (no init args, a random salt): also the gas figure
   const d0 = 1n * ETH;
   const d1 = 2n * ETH;
-  const initArgs = '0xdeadbeef';
+  const initArgs = '0x';
   const p = newParams(A, B, d0, d1, { initArgs, salt: ethers.hexlify(ethers.randomBytes(32)) });
   const expected = channelIdOf(p);
   eq(await adj.connect(A).open.staticCall(...openArgs(p), { value: d0 }), expected, 'open() return value');
   const before = await balance(adjAddr);
   const r = await send(adj, 'open', openArgs(p), A, { value: d0 });
   gas.open = r.gasUsed;
+  await noteIntrinsic('open', r);
   eq(await balance(adjAddr), before + d0, 'adjudicator holds deposits[0]');
   const ev = events(r, 'Opened');
   eq(ev.length, 1, 'one Opened');
@@ -494,7 +504,14 @@ await test('open: every revert path', async () => {
   await expectRevert(() => adj.connect(A).open(p.app, p.players, p.deposits, '0x', 365 * DAY + 1, p.salt, { value: ETH }), 'BadChallengePeriod');
   await expectRevert(() => adj.connect(A).open(C.address, p.players, p.deposits, '0x', 3600, p.salt, { value: ETH }), 'NoAppCode'); // an EOA
   await expectRevert(() => adj.connect(A).open(ethers.Wallet.createRandom().address, p.players, p.deposits, '0x', 3600, p.salt, { value: ETH }), 'NoAppCode'); // absent
-  // the largest allowed deposit is fine; then the same parameters again
+  // non-empty init args are in the event and (hashed) in the id; then the same parameters again
+  const q = newParams(A, B, ETH, (1n << 88n) - 1n, { initArgs: '0xdeadbeef' });
+  const rq = await send(adj, 'open', openArgs(q), A, { value: ETH });
+  const evq = events(rq, 'Opened')[0].args;
+  eq(evq.initArgs, '0xdeadbeef', 'initArgs in Opened');
+  eq(evq.channelId, channelIdOf(q), 'id with init args');
+  eq(evq.deposits[1], (1n << 88n) - 1n, 'the largest deposit is allowed');
+  await expectRevert(() => adj.connect(A).open(...openArgs(q), { value: ETH }), 'ChannelExists');
   await send(adj, 'open', args, A, { value: ETH });
   await expectRevert(() => adj.connect(A).open(...args, { value: ETH }), 'ChannelExists');
   // a different chain id or adjudicator gives a different id (the id commits to both)
@@ -515,6 +532,7 @@ await test('deposit: every revert path, then players[1] funds the channel', asyn
   const before = await balance(adjAddr);
   const r = await send(adj, 'deposit', [id], B, { value: d1 });
   gas.deposit = r.gasUsed;
+  await noteIntrinsic('deposit', r);
   eq(await balance(adjAddr), before + d1, 'adjudicator holds deposits[1]');
   const ev = events(r, 'Deposited');
   eq(ev.length, 1, 'one Deposited');
@@ -557,6 +575,7 @@ await test('conclude: signatures from anvil eth_signTypedData_v4 match ethers; p
   const bc = await balance(C);
   const r = await send(adj, 'conclude', [paramsArg(p), bp, [anvilSigA, anvilSigB]], C); // anyone may conclude
   gas.conclude = r.gasUsed;
+  await noteIntrinsic('conclude', r);
   eq(await balance(A), ba + bp.payouts[0], 'A paid');
   eq(await balance(B), bb + bp.payouts[1], 'B paid');
   eq(await balance(C), bc - gasCost(r), 'C only paid gas');
@@ -623,8 +642,11 @@ await test('conclude: every revert path (finality, payouts, channel, status, sig
   const highS = ethers.toBeHex(N - BigInt(sig1.s), 32);
   const flipped = ethers.toBeHex(sig1.v === 27 ? 28 : 27, 1);
   const twin = ethers.concat([sig1.r, highS, flipped]);
-  eq(ethers.recoverAddress(ethers.TypedDataEncoder.hash(domain(), BP_TYPES, good),
-    { r: sig1.r, s: highS, v: sig1.v === 27 ? 28 : 27 }), B.address, 'the high-s twin recovers B');
+  // (checked with the ecrecover precompile itself: ethers refuses high s)
+  const digest = ethers.TypedDataEncoder.hash(domain(), BP_TYPES, good);
+  const rec = await provider.call({ to: '0x0000000000000000000000000000000000000001',
+    data: ethers.concat([digest, ethers.zeroPadValue(flipped, 32), sig1.r, highS]) });
+  eq(ethers.getAddress(ethers.dataSlice(rec, 12)), B.address, 'the high-s twin recovers B');
   await tryConclude(good, [gs[0], twin], 'BadSignature');
   const sig0 = ethers.Signature.from(gs[0]);
   await tryConclude(good, [ethers.concat([sig0.r, ethers.toBeHex(N - BigInt(sig0.s), 32), ethers.toBeHex(sig0.v === 27 ? 28 : 27, 1)]), gs[1]], 'BadSignature');
@@ -659,6 +681,7 @@ await test('challenge/settle: highest nonce wins; deadline fixed by the first ch
   // breakpoint 0 of a funded channel is registrable, by anyone
   const r0 = await send(adj, 'challenge', [P, bp0, await sigs(bp0, [A, B])], C);
   gas.challenge = r0.gasUsed;
+  await noteIntrinsic('challenge', r0);
   const t0 = (await provider.getBlock(r0.blockNumber)).timestamp;
   const deadline = BigInt(t0 + period);
   let ev = events(r0, 'Challenged');
@@ -677,6 +700,7 @@ await test('challenge/settle: highest nonce wins; deadline fixed by the first ch
   const s5 = await sigs(bp5, [A, B]);
   const r5 = await send(adj, 'challenge', [P, bp5, s5], B);
   gas.challenge2 = r5.gasUsed;
+  await noteIntrinsic('challenge2', r5);
   ev = events(r5, 'Challenged');
   eq(ev[0].args.nonce, 5n, 'nonce 5');
   eq(ev[0].args.deadline, deadline, 'deadline unchanged');
@@ -717,6 +741,7 @@ await test('challenge/settle: highest nonce wins; deadline fixed by the first ch
   const held = await balance(adjAddr);
   const rs = await send(adj, 'settle', [P], C);
   gas.settle = rs.gasUsed;
+  await noteIntrinsic('settle', rs);
   eq(await balance(A), ba + 6n * ETH, 'A gets the registered payout');
   eq(await balance(B), bb + 2n * ETH, 'B gets the registered payout');
   eq(await balance(adjAddr), held - 8n * ETH, 'pot left the adjudicator');
@@ -924,16 +949,18 @@ await test('gas report', async () => {
   for (const k of ['open', 'deposit', 'conclude', 'challenge', 'settle']) assert(gas[k] !== undefined, `measured ${k}`);
   const od = gas.open + gas.deposit;
   const cs = gas.challenge + gas.settle;
-  const line = (name, v, target) => console.log(`  ${name.padEnd(32)} ${String(v).padStart(8)}${target ? `   target <= ${target}: ${v <= BigInt(target) ? 'met' : 'OVER by ' + (v - BigInt(target))}` : ''}`);
-  console.log('gas report (receipt gasUsed):');
-  line('open', gas.open);
-  line('deposit', gas.deposit);
-  line('open + deposit', od, GAS_TARGETS.openDeposit);
-  line('conclude (with payout)', gas.conclude, GAS_TARGETS.conclude);
-  line('challenge (first)', gas.challenge);
-  line('challenge (higher nonce)', gas.challenge2);
-  line('settle (with payout)', gas.settle);
-  line('challenge + settle', cs, GAS_TARGETS.challengeSettle);
+  const line = (name, v, key, target) => console.log(`  ${name.padEnd(26)} ${String(v).padStart(7)}` +
+    (key ? `  (intrinsic ${intrinsic[key]}, execution ${v - intrinsic[key]})` : '') +
+    (target ? `  target <= ${target}: ${v <= BigInt(target) ? 'met' : 'OVER by ' + (v - BigInt(target))}` : ''));
+  console.log('gas report (receipt gasUsed, anvil cancun; intrinsic = 21,000 + calldata):');
+  line('open', gas.open, 'open');
+  line('deposit', gas.deposit, 'deposit');
+  line('open + deposit', od, null, GAS_TARGETS.openDeposit);
+  line('conclude (with payout)', gas.conclude, 'conclude', GAS_TARGETS.conclude);
+  line('challenge (first)', gas.challenge, 'challenge');
+  line('challenge (higher nonce)', gas.challenge2, 'challenge2');
+  line('settle (with payout)', gas.settle, 'settle');
+  line('challenge + settle', cs, null, GAS_TARGETS.challengeSettle);
   assert(gas.conclude <= BigInt(GAS_TARGETS.conclude), 'conclude within target');
   assert(cs <= BigInt(GAS_TARGETS.challengeSettle), 'challenge + settle within target');
   // open + deposit: see docs/contracts.md "Gas" for why 75,000 is below

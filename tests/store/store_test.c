@@ -135,21 +135,26 @@ static void test_meta(void **state)
 static void test_version(void **state)
 {
     struct fx *f = *state;
-    /* msgpack uint 2: a schema from the future. */
+    /* msgpack uint 2: a schema from the future must not be read as ours. */
     const uint8_t two = 0x02;
     assert_int_equal(store_raw_put(f->s, STORE_DB_META, (const uint8_t *)"version", 7, &two, 1),
                      STORE_OK);
     store_close(f->s);
-    f->s = NULL;
+    f->s = (void *)1;
     assert_int_equal(store_open(f->path, &f->s), STORE_ERR_VERSION);
-    const uint8_t one = 0x01;
-    assert_int_equal(store_open(f->dir, &f->s), STORE_OK); /* any other dir is fine */
+    assert_true(f->s == (void *)1);
+    /* A garbage version record is corrupt, not "version 0". */
+    char other[400];
+    snprintf(other, sizeof other, "%s/other", f->dir);
+    assert_int_equal(store_open(other, &f->s), STORE_OK);
+    const uint8_t junk[2] = {0xc1, 0x00};
+    assert_int_equal(store_raw_put(f->s, STORE_DB_META, (const uint8_t *)"version", 7, junk, 2),
+                     STORE_OK);
     store_close(f->s);
-    f->s = NULL;
-    /* Put version 1 back via a store on the same path: only possible raw,
-     * so reopen fails until then; the teardown needs f->s, open the dir. */
-    (void)one;
-    assert_int_equal(store_open(f->dir, &f->s), STORE_OK);
+    assert_int_equal(store_open(other, &f->s), STORE_ERR_CORRUPT);
+    /* The teardown needs a store. */
+    snprintf(other, sizeof other, "%s/third", f->dir);
+    assert_int_equal(store_open(other, &f->s), STORE_OK);
 }
 
 static void test_channel_roundtrip(void **state)
@@ -484,7 +489,8 @@ static void test_txn(void **state)
         util_slots(1, slots, &n);
         assert_int_equal(store_put_breakpoint(f->s, t, b, slots, n), STORE_OK);
         /* A refused call leaves the transaction usable. */
-        put_full(f, &ch[i].id, 1, STORE_OK); /* own transaction: waits? no: see below */
+        util_breakpoint(b, &ch[i].id, 0, true);
+        assert_int_equal(store_put_breakpoint(f->s, t, b, NULL, 0), STORE_ERR_STALE);
     }
     assert_int_equal(store_txn_commit(t), STORE_OK);
     reopen(f);
@@ -495,13 +501,36 @@ static void test_txn(void **state)
     free(b);
 }
 
-/* Every truncation and many mutations of valid records are rejected or
- * decoded; none may crash (ASan/UBSan watch). Specific damage is an error. */
+/* The API call that decodes the record of `db` for (id, nonce 1). */
+static int read_back(struct store *s, enum store_db db, const vm_bytes32 *id)
+{
+    static struct store_channel ch;
+    static struct store_breakpoint b;
+    uint64_t nonce;
+    struct vm_storage_slot *slots = NULL;
+    size_t n;
+    struct store_heads h;
+    int rv;
+    switch (db) {
+    case STORE_DB_CHANNELS: return store_get_channel(s, NULL, id, &ch);
+    case STORE_DB_BREAKPOINTS: return store_get_breakpoint(s, NULL, id, 1, &b);
+    case STORE_DB_STORAGE:
+        rv = store_get_storage(s, NULL, id, &nonce, &slots, &n);
+        free(slots);
+        return rv;
+    case STORE_DB_OWNSIGS: return store_get_own_sig(s, NULL, id, 1, NULL, NULL);
+    default: return store_get_heads(s, NULL, id, &h);
+    }
+}
+
+/* Every truncation and every single-byte change of valid records is either
+ * rejected with STORE_ERR_CORRUPT or decodes; none may crash (ASan/UBSan
+ * watch). Specific damage must be an error. */
 static void test_corrupt(void **state)
 {
     struct fx *f = *state;
     struct store_channel ch;
-    add_channel(f, &ch, 10, 0);
+    util_channel(&ch, 10, 0);
     ch.n_txs = 1;
     ch.txs[0].kind = STORE_TX_DEPOSIT;
     ch.txs[0].raw_len = 100;
@@ -509,55 +538,150 @@ static void test_corrupt(void **state)
     assert_int_equal(store_put_channel(f->s, NULL, &ch), STORE_OK);
     put_full(f, &ch.id, 1, STORE_OK);
 
-    struct store_breakpoint *b = new_bp();
-    struct store_channel *gch = malloc(sizeof *gch);
-    assert_non_null(gch);
     uint8_t bpkey[40];
     store_bp_key(&ch.id, 1, bpkey);
-    struct {
+    const struct {
         enum store_db db;
         const uint8_t *key;
         size_t key_len;
     } recs[] = {
-        {STORE_DB_CHANNELS, ch.id.b, 32},
-        {STORE_DB_BREAKPOINTS, bpkey, 40},
-        {STORE_DB_STORAGE, ch.id.b, 32},
-        {STORE_DB_OWNSIGS, bpkey, 40},
+        {STORE_DB_CHANNELS, ch.id.b, 32}, {STORE_DB_BREAKPOINTS, bpkey, 40},
+        {STORE_DB_STORAGE, ch.id.b, 32},  {STORE_DB_OWNSIGS, bpkey, 40},
         {STORE_DB_HEADS, ch.id.b, 32},
     };
-    size_t n_recs = sizeof recs / sizeof recs[0];
-    for (size_t r = 0; r < n_recs; r++) {
+    for (size_t r = 0; r < sizeof recs / sizeof recs[0]; r++) {
+        enum store_db db = recs[r].db;
         uint8_t *orig;
         size_t len;
-        assert_int_equal(store_raw_get(f->s, recs[r].db, recs[r].key, recs[r].key_len, &orig, &len),
+        assert_int_equal(store_raw_get(f->s, db, recs[r].key, recs[r].key_len, &orig, &len),
                          STORE_OK);
+        assert_int_equal(read_back(f->s, db, &ch.id), STORE_OK);
         uint8_t *mut = malloc(len + 1);
         assert_non_null(mut);
-        /* read_back: the API call that decodes this record. */
-#define READ_BACK()                                                                              \
-    ({                                                                                           \
-        int rv_ = 0;                                                                             \
-        uint64_t nn_;                                                                            \
-        struct vm_storage_slot *ss_ = NULL;                                                      \
-        size_t ns_;                                                                              \
-        struct store_heads hh_;                                                                  \
-        switch (recs[r].db) {                                                                    \
-        case STORE_DB_CHANNELS: rv_ = store_get_channel(f->s, NULL, &ch.id, gch); break;        \
-        case STORE_DB_BREAKPOINTS: rv_ = store_get_breakpoint(f->s, NULL, &ch.id, 1, b); break; \
-        case STORE_DB_STORAGE:                                                                   \
-            rv_ = store_get_storage(f->s, NULL, &ch.id, &nn_, &ss_, &ns_);                      \
-            free(ss_);                                                                           \
-            break;                                                                               \
-        case STORE_DB_OWNSIGS: rv_ = store_get_own_sig(f->s, NULL, &ch.id, 1, NULL, NULL); break; \
-        default: rv_ = store_get_heads(f->s, NULL, &ch.id, &hh_); break;                        \
-        }                                                                                        \
-        rv_;                                                                                     \
-    })
-        (void)0;
+        /* Every truncation: a record is a fixed-arity array, so all fail. */
+        for (size_t cut = 0; cut < len; cut++) {
+            assert_int_equal(store_raw_put(f->s, db, recs[r].key, recs[r].key_len, orig, cut),
+                             STORE_OK);
+            assert_int_equal(read_back(f->s, db, &ch.id), STORE_ERR_CORRUPT);
+        }
+        /* A trailing byte. */
+        memcpy(mut, orig, len);
+        mut[len] = 0x00;
+        assert_int_equal(store_raw_put(f->s, db, recs[r].key, recs[r].key_len, mut, len + 1),
+                         STORE_OK);
+        assert_int_equal(read_back(f->s, db, &ch.id), STORE_ERR_CORRUPT);
+        /* Another array arity, another format version. */
+        memcpy(mut, orig, len);
+        mut[0] ^= 0x01;
+        assert_int_equal(store_raw_put(f->s, db, recs[r].key, recs[r].key_len, mut, len), STORE_OK);
+        assert_int_equal(read_back(f->s, db, &ch.id), STORE_ERR_CORRUPT);
+        memcpy(mut, orig, len);
+        mut[1] = 0x02;
+        assert_int_equal(store_raw_put(f->s, db, recs[r].key, recs[r].key_len, mut, len), STORE_OK);
+        assert_int_equal(read_back(f->s, db, &ch.id), STORE_ERR_CORRUPT);
+        /* Every single-byte change (two patterns): never a crash, and at
+         * least the structural bytes are caught. */
+        size_t caught = 0;
+        for (size_t i = 0; i < len; i++) {
+            for (int pat = 0; pat < 2; pat++) {
+                memcpy(mut, orig, len);
+                mut[i] = pat ? 0xdb : (uint8_t)(mut[i] ^ 0x5a);
+                assert_int_equal(store_raw_put(f->s, db, recs[r].key, recs[r].key_len, mut, len),
+                                 STORE_OK);
+                int rv = read_back(f->s, db, &ch.id);
+                assert_true(rv == STORE_OK || rv == STORE_ERR_CORRUPT);
+                caught += rv == STORE_ERR_CORRUPT;
+            }
+        }
+        assert_true(caught > 0);
+        assert_int_equal(store_raw_put(f->s, db, recs[r].key, recs[r].key_len, orig, len),
+                         STORE_OK);
+        assert_int_equal(read_back(f->s, db, &ch.id), STORE_OK);
         free(mut);
         free(orig);
     }
-    free(gch);
+
+    /* Lengths that claim more than there is: no allocation, an error. */
+    const uint8_t huge_slots16[] = {0x93, 0x01, 0x01, 0xdc, 0xff, 0xff, 0x92};
+    const uint8_t huge_slots32[] = {0x93, 0x01, 0x01, 0xdd, 0xff, 0xff, 0xff, 0xff};
+    assert_int_equal(store_raw_put(f->s, STORE_DB_STORAGE, ch.id.b, 32, huge_slots16,
+                                   sizeof huge_slots16), STORE_OK);
+    assert_int_equal(read_back(f->s, STORE_DB_STORAGE, &ch.id), STORE_ERR_CORRUPT);
+    assert_int_equal(store_raw_put(f->s, STORE_DB_STORAGE, ch.id.b, 32, huge_slots32,
+                                   sizeof huge_slots32), STORE_OK);
+    assert_int_equal(read_back(f->s, STORE_DB_STORAGE, &ch.id), STORE_ERR_CORRUPT);
+    const uint8_t huge_bin[] = {0x96, 0x01, 0xc6, 0xff, 0xff, 0xff, 0xff, 0x00};
+    assert_int_equal(store_raw_put(f->s, STORE_DB_CHANNELS, ch.id.b, 32, huge_bin,
+                                   sizeof huge_bin), STORE_OK);
+    assert_int_equal(read_back(f->s, STORE_DB_CHANNELS, &ch.id), STORE_ERR_CORRUPT);
+
+    /* A valid record under the wrong key is not the record asked for. */
+    uint8_t *rec1;
+    size_t len1;
+    assert_int_equal(store_raw_get(f->s, STORE_DB_BREAKPOINTS, bpkey, 40, &rec1, &len1), STORE_OK);
+    uint8_t key2[40];
+    store_bp_key(&ch.id, 2, key2);
+    assert_int_equal(store_raw_put(f->s, STORE_DB_BREAKPOINTS, key2, 40, rec1, len1), STORE_OK);
+    struct store_breakpoint *b = new_bp();
+    assert_int_equal(store_get_breakpoint(f->s, NULL, &ch.id, 2, b), STORE_ERR_CORRUPT);
+    free(rec1);
+
+    /* Writes that depend on a corrupt record refuse and change nothing. */
+    const uint8_t bad = 0xc1;
+    assert_int_equal(store_raw_put(f->s, STORE_DB_HEADS, ch.id.b, 32, &bad, 1), STORE_OK);
+    put_full(f, &ch.id, 3, STORE_ERR_CORRUPT);
+    assert_int_equal(store_get_breakpoint(f->s, NULL, &ch.id, 3, b), STORE_ERR_NOTFOUND);
+    uint8_t d[32] = {0}, sig[65] = {0}, out[65];
+    assert_int_equal(store_sign_breakpoint(f->s, NULL, &ch.id, 3, d, sig, out), STORE_ERR_CORRUPT);
+    free(b);
+}
+
+/* A tiny map grows on MDB_MAP_FULL: with and without an explicit transaction. */
+static void test_map_growth(void **state)
+{
+    struct fx *f = *state;
+    store_close(f->s);
+    f->s = NULL;
+    snprintf(f->path, sizeof f->path, "%s/small", f->dir);
+    assert_int_equal(store_open_with(f->path, 64 * 1024, &f->s), STORE_OK);
+    struct store_channel ch;
+    add_channel(f, &ch, 11, 0);
+    struct store_breakpoint *b = new_bp();
+    /* ~16 KiB per record, 100 records: far more than 64 KiB. */
+    for (uint64_t nonce = 1; nonce <= 100; nonce++) {
+        util_breakpoint(b, &ch.id, nonce, true);
+        b->calldata_len = STORE_MAX_CALLDATA;
+        assert_int_equal(store_put_breakpoint(f->s, NULL, b, NULL, 0), STORE_OK);
+    }
+    /* In a transaction: fill until the map is full, commit says so (and
+     * grows), and the redone transaction fits. */
+    int full_seen = 0;
+    for (int round = 0; round < 6; round++) {
+        struct store_txn *t;
+        assert_int_equal(store_txn_begin(f->s, &t), STORE_OK);
+        int rv = 0;
+        uint64_t first = 101 + (uint64_t)round * 1000;
+        for (uint64_t nonce = first; nonce < first + 400 && rv == 0; nonce++) {
+            util_breakpoint(b, &ch.id, nonce, true);
+            b->calldata_len = STORE_MAX_CALLDATA;
+            rv = store_put_breakpoint(f->s, t, b, NULL, 0);
+        }
+        assert_true(rv == STORE_OK || rv == STORE_ERR_FULL);
+        int crv = store_txn_commit(t);
+        assert_int_equal(crv, rv);
+        if (rv == STORE_ERR_FULL) {
+            full_seen++;
+            continue;
+        }
+        break;
+    }
+    assert_true(full_seen > 0);
+    reopen(f);
+    for (uint64_t nonce = 1; nonce <= 100; nonce++)
+        assert_int_equal(store_get_breakpoint(f->s, NULL, &ch.id, nonce, b), STORE_OK);
+    struct store_heads h;
+    assert_int_equal(store_get_heads(f->s, NULL, &ch.id, &h), STORE_OK);
+    assert_true(h.latest > 100);
     free(b);
 }
 
@@ -573,6 +697,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_ordering, setup, teardown),
         cmocka_unit_test_setup_teardown(test_txn, setup, teardown),
         cmocka_unit_test_setup_teardown(test_corrupt, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_map_growth, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
