@@ -61,7 +61,10 @@ const char *chain_strerror(int err);
 /* ======================================================================
  * JSON-RPC client (chain/rpc.c)
  * ====================================================================== */
-struct chain_client; /* opaque: one endpoint, one curl easy handle, last-error details */
+/* Opaque: one endpoint, one curl easy handle (connections are reused), the
+ * last error's details. A client is not thread-safe: use it from one thread at
+ * a time (the node's loop thread), or give each thread its own client. */
+struct chain_client;
 
 struct chain_client_opts {
     long timeout_ms;            /* whole request; 0 = default 10000 */
@@ -109,7 +112,7 @@ long chain_client_http_status(const struct chain_client *c);
 CHAIN_WARN_UNUSED int chain_rpc(struct chain_client *c, const char *method, const char *params_json,
                                 char **result_json);
 
-/* Block tags: a number, or "latest"/"pending" (chain_block_tag). */
+/* The `block` argument of the calls below: a block number, or one of these tags. */
 #define CHAIN_BLOCK_LATEST UINT64_MAX
 #define CHAIN_BLOCK_PENDING (UINT64_MAX - 1)
 

@@ -8,6 +8,7 @@
  */
 #include "node.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +41,15 @@ static bool signed_by(struct node *n, const struct vm_breakpoint *bp, const uint
     return vm_recover(n->secp, d, sig, &signer) == VM_OK && memcmp(signer.b, who->b, 20) == 0;
 }
 
+/* The crash tests' hook (node_config.test_kill_after_sign). */
+static void test_kill_point(struct node *n)
+{
+    if (n->cfg.test_kill_after_sign > 0 && --n->cfg.test_kill_after_sign == 0) {
+        node_log(n, "test hook: killing this node between the store write and the send");
+        raise(SIGKILL);
+    }
+}
+
 /* Signs rec->bp as ours and records it durably (pending if the peer's
  * signature is absent, else as the new latest with the app's storage).
  * Returns 0, or a store error (then nothing may be sent). */
@@ -50,7 +60,11 @@ static int sign_and_store(struct node *n, struct channel *c, struct store_breakp
     digest_of(n, &rec->bp, d);
     if (vm_sign(n->secp, n->key, d, rec->sigs[c->rec.me]) != VM_OK) return STORE_ERR_INVALID;
     rec->has_sig[c->rec.me] = true;
-    if (!full) return store_put_breakpoint(n->store, NULL, rec, NULL, 0);
+    if (!full) {
+        int prv = store_put_breakpoint(n->store, NULL, rec, NULL, 0);
+        if (prv == STORE_OK) test_kill_point(n);
+        return prv;
+    }
     vm_u256 keys[APP_MAX_SLOTS], values[APP_MAX_SLOTS];
     int count = app_slots(&c->app, keys, values, APP_MAX_SLOTS);
     if (count < 0) return STORE_ERR_INVALID;
@@ -62,6 +76,7 @@ static int sign_and_store(struct node *n, struct channel *c, struct store_breakp
     }
     int rv = store_put_breakpoint(n->store, NULL, rec, slots, (size_t)count);
     free(slots);
+    if (rv == STORE_OK) test_kill_point(n);
     return rv;
 }
 
@@ -302,6 +317,13 @@ void channel_start(struct node *n, struct channel *c)
 {
     char id[16];
     chan_id(c, id);
+    /* A new channel with a peer whose session is already up (another
+     * channel's): no "connected" event will come for it, so start here. */
+    if (!c->peer_connected && p2p_peer_connected(n->p2p, peer_of(c))) {
+        c->peer_connected = true;
+        c->last_heard_ms = now_ms();
+        send_sync(n, c);
+    }
     if (c->has_latest || c->has_bp0) return;
     if (channel_fetch_code(n, c) || reload_app(n, c)) return;
     struct app_outcome out;
@@ -332,7 +354,7 @@ void channel_start(struct node *n, struct channel *c)
 
 /* ---------------------------------------------------------------------- */
 
-static bool may_propose(struct channel *c, char *why, size_t why_len)
+static bool may_propose(struct channel *c, bool retry, char *why, size_t why_len)
 {
     if (c->rec.status != STORE_CH_OPEN) {
         snprintf(why, why_len, "the channel is not open for moves (both deposits and breakpoint 0 come first)");
@@ -342,7 +364,8 @@ static bool may_propose(struct channel *c, char *why, size_t why_len)
         snprintf(why, why_len, "the game is over: no move follows a final breakpoint");
         return false;
     }
-    if (c->pending != PENDING_NONE || c->waiter.req) {
+    /* a retry after a concurrent proposal still has its caller waiting */
+    if (c->pending != PENDING_NONE || (c->waiter.req && !retry)) {
         snprintf(why, why_len, "a move is already waiting for the peer's signature");
         return false;
     }
@@ -363,10 +386,10 @@ static uint64_t next_nonce(const struct channel *c)
     return top + 1;
 }
 
-int channel_propose_move(struct node *n, struct channel *c, const vm_address *mover,
-                         const uint8_t *calldata, size_t len, char *why, size_t why_len)
+static int propose_move(struct node *n, struct channel *c, const vm_address *mover,
+                        const uint8_t *calldata, size_t len, bool retry, char *why, size_t why_len)
 {
-    if (!may_propose(c, why, why_len)) return -1;
+    if (!may_propose(c, retry, why, why_len)) return -1;
     if (len > STORE_MAX_CALLDATA || len > P2P_MAX_CALLDATA) {
         snprintf(why, why_len, "the call data is too large");
         return -1;
@@ -407,9 +430,15 @@ int channel_propose_move(struct node *n, struct channel *c, const vm_address *mo
     return 0;
 }
 
+int channel_propose_move(struct node *n, struct channel *c, const vm_address *mover,
+                         const uint8_t *calldata, size_t len, char *why, size_t why_len)
+{
+    return propose_move(n, c, mover, calldata, len, false, why, why_len);
+}
+
 int channel_propose_close(struct node *n, struct channel *c, char *why, size_t why_len)
 {
-    if (!may_propose(c, why, why_len)) return -1;
+    if (!may_propose(c, false, why, why_len)) return -1;
     uint64_t nonce = next_nonce(c);
     struct store_breakpoint *p = &c->proposal;
     memset(p, 0, sizeof *p);
@@ -622,20 +651,24 @@ static void on_accept(struct node *n, struct channel *c, const struct p2p_msg *m
     struct store_breakpoint rec = c->proposal;
     memcpy(rec.sigs[pi], a->sig, 65);
     rec.has_sig[pi] = true;
-    /* the world is at the proposal's state; store it as the latest */
-    int rv = store_put_breakpoint(n->store, NULL, &rec, NULL, 0);
-    if (rv == STORE_OK || rv == STORE_ERR_INVALID) {
-        vm_u256 keys[APP_MAX_SLOTS], values[APP_MAX_SLOTS];
-        int count = app_slots(&c->app, keys, values, APP_MAX_SLOTS);
-        struct vm_storage_slot *slots = calloc(count > 0 ? (size_t)count : 1, sizeof *slots);
-        rv = count < 0 || !slots ? STORE_ERR_NOMEM : 0;
-        for (int i = 0; !rv && i < count; i++) {
-            slots[i].key = keys[i];
-            slots[i].value = values[i];
-        }
-        if (!rv) rv = store_put_breakpoint(n->store, NULL, &rec, slots, (size_t)count);
-        free(slots);
+    /* The world is at the proposal's state: the record and its storage go
+     * into the store in ONE durable write (a crash between two writes would
+     * leave the latest breakpoint with the wrong storage). */
+    int rv = STORE_ERR_NOMEM;
+    if (c->app_dirty && c->pending == PENDING_CLOSE) rv = ensure_app(n, c); /* a close keeps the state */
+    else rv = 0;
+    vm_u256 *keys = calloc(APP_MAX_SLOTS, sizeof *keys), *values = calloc(APP_MAX_SLOTS, sizeof *values);
+    int count = !rv && keys && values ? app_slots(&c->app, keys, values, APP_MAX_SLOTS) : -1;
+    struct vm_storage_slot *slots = calloc(count > 0 ? (size_t)count : 1, sizeof *slots);
+    rv = count < 0 || !slots ? STORE_ERR_NOMEM : 0;
+    for (int i = 0; !rv && i < count; i++) {
+        slots[i].key = keys[i];
+        slots[i].value = values[i];
     }
+    if (!rv) rv = store_put_breakpoint(n->store, NULL, &rec, slots, (size_t)count);
+    free(slots);
+    free(keys);
+    free(values);
     if (rv) {
         node_log(n, "channel %s: cannot store breakpoint %llu: %s", id,
                  (unsigned long long)a->nonce, store_strerror(rv));
@@ -673,7 +706,13 @@ static void on_reject(struct node *n, struct channel *c, const struct p2p_msg *m
 
 static void on_sync(struct node *n, struct channel *c, const struct p2p_msg *m)
 {
-    c->synced = true;
+    /* A peer ahead of us (e.g. we run on a restored backup) answers our own
+     * SYNC with its latest: no move of ours until that is adopted, or we
+     * could sign a nonce again that the backup forgot we signed. */
+    bool was_synced = c->synced;
+    if (!c->has_latest || m->u.sync.signed_nonce <= c->latest.bp.nonce) c->synced = true;
+    /* our own SYNC may have been dropped (the peer did not know the channel yet) */
+    if (!was_synced) send_sync(n, c);
     if (c->has_latest && m->u.sync.signed_nonce < c->latest.bp.nonce) send_sync_reply(n, c);
 }
 
@@ -723,6 +762,7 @@ static void on_sync_reply(struct node *n, struct channel *c, const struct p2p_ms
     if (c->pending != PENDING_NONE && c->proposal.bp.nonce <= rec.bp.nonce) drop_proposal(c);
     c->app_dirty = true;
     adopt_latest(n, c, &rec);
+    c->synced = true;
     if (ensure_app(n, c)) node_log(n, "channel %s: cannot load the adopted state", id);
     if (c->waiter.req) answer_waiter(n, c, ours ? NULL : "the peer's newer breakpoint superseded this move");
 }
@@ -806,8 +846,8 @@ void channel_tick(struct node *n, struct channel *c, int64_t now)
     if (c->has_retry && now >= c->retry_at_ms && c->pending == PENDING_NONE && c->synced) {
         c->has_retry = false;
         node_log(n, "channel %s: the peer moved at the same time; retrying our move at the next nonce", id);
-        if (channel_propose_move(n, c, &c->retry_mover, c->retry_calldata, c->retry_len, why,
-                                 sizeof why))
+        if (propose_move(n, c, &c->retry_mover, c->retry_calldata, c->retry_len, true, why,
+                         sizeof why))
             answer_waiter(n, c, why);
     }
 
@@ -900,7 +940,17 @@ static int load_one(struct node *n, const vm_bytes32 *id)
     n->channels = list;
     n->channels[n->n_channels++] = c;
     if (c->rec.status == STORE_CH_SETTLED || c->rec.status == STORE_CH_CONCLUDED) return 0;
-    /* an open transaction that never got a receipt recorded: the events tell */
+    /* a transaction in flight when we stopped: re-broadcast its stored raw bytes */
+    onchain_resume_tx(n, c);
+    if (c->rec.status == STORE_CH_OPENING && c->rec.n_txs == 0) {
+        /* stopped before the open transaction was signed and stored: it was
+         * never broadcast (submit stores before it sends), nothing is locked */
+        char cid[16];
+        chan_id(c, cid);
+        node_log(n, "channel %s: the node stopped before its open transaction was sent; dropped", cid);
+        c->rec.status = STORE_CH_CONCLUDED;
+        return persist_channel(n, c);
+    }
     if (channel_fetch_code(n, c) == 0) {
         if (reload_app(n, c)) return STORE_ERR_NOMEM;
         if (!c->has_latest && c->rec.status != STORE_CH_OPENING) {

@@ -36,5 +36,8 @@ int cmd_status(int argc, char **argv);
 int cmd_close(int argc, char **argv);
 int cmd_challenge(int argc, char **argv);
 int cmd_settle(int argc, char **argv);
+int cmd_evm(int argc, char **argv);
+int cmd_statetest(int argc, char **argv);
+int cmd_debug(int argc, char **argv);
 
 #endif

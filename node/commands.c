@@ -41,6 +41,22 @@ const struct cli_command cli_commands[] = {
      "(--json: {\"address\": \"0x...\"}).\n"
      "--address: decrypt the existing key (checking the password) and print its address.\n",
      cmd_keygen},
+    {"evm", "run EVM bytecode in a fresh in-memory world",
+     "usage: bp evm run (--code HEX | --code-file F) [--input HEX] [--gas N] [--json]\n\n"
+     "Runs the code as the callee (0x2000..02) of a call from a fixed sender (0x1000..01),\n"
+     "Cancun rules, default gas 30000000. Prints the output, the execution gas used\n"
+     "(no intrinsic gas, before refunds) and the status: success, revert or halt.\n", cmd_evm},
+    {"statetest", "run official Ethereum state tests (Cancun)",
+     "usage: bp statetest PATH... [--fork Cancun] [--filter TEXT] [--json]\n\n"
+     "Runs state-test JSON files, or every *.json below a folder. Prints each failing\n"
+     "case (file, test, data/gas/value indexes, what differed) and ends with\n"
+     "\"N passed, M failed, K skipped\" (KZG point-evaluation cases are skipped).\n"
+     "--filter runs only tests whose name contains TEXT. Exit 0 only if none failed.\n",
+     cmd_statetest},
+    {"debug", "read-only dumps for tests and debugging",
+     "usage: bp debug dump --datadir DIR\n\n"
+     "Prints a stopped node's store as JSON: its channels, every breakpoint record\n"
+     "(EIP-712 digest, signatures, move) and the table of its own signatures.\n", cmd_debug},
     {"version", "print the version", "usage: bp version [--json]\n", cmd_version},
     {0},
 };

@@ -132,6 +132,8 @@ static int parse_node_args(int argc, char **argv, struct node_config *cfg)
     cfg->peer_timeout_ms = 30000;
     cfg->poll_ms = 500;
     if (amount_parse("10ether", &cfg->max_deposit) != VM_OK) return 1;
+    const char *hook = getenv("BP_TEST_KILL_AFTER_SIGN");
+    if (hook) cfg->test_kill_after_sign = strtol(hook, NULL, 10);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--json") == 0) {

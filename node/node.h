@@ -32,6 +32,10 @@ struct node_config {
     int64_t poll_ms;         /* chain polling period */
     uint64_t confirmations;  /* blocks before an event counts */
     bool json_logs;
+    /* Test hook (env BP_TEST_KILL_AFTER_SIGN=N): the process SIGKILLs itself
+     * right after its Nth durable signature, before anything is sent, so the
+     * crash tests hit the window between the store write and the send. 0 = off. */
+    long test_kill_after_sign;
 };
 
 /* Queue item kinds. */
@@ -166,6 +170,7 @@ int onchain_deposit(struct node *n, struct channel *c, char *why, size_t why_len
 int onchain_conclude(struct node *n, struct channel *c, char *why, size_t why_len);
 int onchain_challenge(struct node *n, struct channel *c, char *why, size_t why_len);
 int onchain_settle(struct node *n, struct channel *c, char *why, size_t why_len);
+void onchain_resume_tx(struct node *n, struct channel *c);
 
 /* handlers.c */
 void handlers_dispatch(struct node *n, struct api_request *req);

@@ -87,6 +87,32 @@ void onchain_channel_id(struct node *n, struct store_channel *p)
     vm_keccak256(&words[0][0], sizeof words, p->id.b);
 }
 
+/* The next account nonce: the node's pending count, but never one of our own
+ * stored transactions' (one may be signed and stored but not yet seen). */
+static int next_account_nonce(struct node *n, uint64_t *out)
+{
+    int rv = chain_get_nonce(n->rpc, &n->self, CHAIN_BLOCK_PENDING, out);
+    if (rv) return rv;
+    for (size_t i = 0; i < n->n_channels; i++) {
+        const struct store_channel *r = &n->channels[i]->rec;
+        for (size_t k = 0; k < r->n_txs && k < STORE_MAX_TXS; k++)
+            if (r->txs[k].nonce + 1 > *out) *out = r->txs[k].nonce + 1;
+    }
+    return 0;
+}
+
+/* Forgets the stored transactions of a kind (mined, or refused by the node). */
+static void drop_stored_tx(struct channel *c, enum onchain_kind kind)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < c->rec.n_txs && i < STORE_MAX_TXS; i++)
+        if ((int)c->rec.txs[i].kind != (int)kind) c->rec.txs[k++] = c->rec.txs[i];
+    c->rec.n_txs = k;
+}
+
+/* Builds, signs and durably stores the transaction, THEN broadcasts it: after
+ * a crash the stored raw bytes are re-broadcast as they are (same hash), so a
+ * transaction is neither lost from sight nor sent twice. */
 static int submit(struct node *n, struct channel *c, enum onchain_kind kind, vm_u256 value,
                   const char *signature, const char *args_json, char *why, size_t why_len)
 {
@@ -95,33 +121,117 @@ static int submit(struct node *n, struct channel *c, enum onchain_kind kind, vm_
                  tx_name(c->tx_kind));
         return -1;
     }
+    if (c->rec.n_txs >= STORE_MAX_TXS) drop_stored_tx(c, (enum onchain_kind)c->rec.txs[0].kind);
     vm_buf_free(&c->tx_data);
     int rv = chain_abi_encode_call(signature, args_json, &c->tx_data);
     if (rv) {
         snprintf(why, why_len, "cannot encode %s: %s", tx_name(kind), chain_strerror(rv));
         return -1;
     }
-    /* Record the intent first: after a crash the node knows what may be in flight. */
+    struct chain_tx tx;
+    memset(&tx, 0, sizeof tx);
+    tx.chain_id = n->chain_id;
+    tx.has_to = true;
+    tx.to = n->adjudicator;
+    tx.value = value;
+    tx.data = c->tx_data.data;
+    tx.data_len = c->tx_data.len;
+    struct chain_call call = {&n->self, &n->adjudicator, value, tx.data, tx.data_len, 0};
+    uint64_t est = 0;
+    rv = chain_estimate_gas(n->rpc, &call, &est);
+    if (!rv) rv = chain_wallet_fees(n->wallet, &tx.max_priority_fee_per_gas, &tx.max_fee_per_gas);
+    if (!rv) rv = next_account_nonce(n, &tx.nonce);
+    if (rv) {
+        const struct chain_rpc_error *e = chain_client_rpc_error(n->rpc);
+        char reason[200] = "";
+        if (rv == CHAIN_ERR_RPC && e && e->data_len &&
+            chain_abi_revert_reason(e->data, e->data_len, reason, sizeof reason) != CHAIN_OK)
+            reason[0] = 0;
+        snprintf(why, why_len, "%s transaction refused: %s%s%s%s%s", tx_name(kind), chain_strerror(rv),
+                 rv == CHAIN_ERR_RPC && e ? ": " : "", rv == CHAIN_ERR_RPC && e ? e->message : "",
+                 *reason ? " " : "", reason);
+        if (rv != CHAIN_ERR_RPC) n->chain_up = false;
+        return -1;
+    }
+    tx.gas_limit = est + est / 5;
+    struct vm_buf raw = {0};
+    uint8_t hash[32];
+    rv = chain_tx_sign(n->secp, &tx, n->key, &raw, hash);
+    if (rv || raw.len > STORE_MAX_RAW_TX) {
+        vm_buf_free(&raw);
+        snprintf(why, why_len, "cannot sign the %s transaction", tx_name(kind));
+        return -1;
+    }
+    struct store_tx *st = &c->rec.txs[c->rec.n_txs];
+    memset(st, 0, sizeof *st);
+    st->kind = (enum store_tx_kind)kind;
+    st->nonce = tx.nonce;
+    memcpy(st->hash.b, hash, 32);
+    st->bp_nonce = (kind == TX_CONCLUDE || kind == TX_CHALLENGE) && c->has_latest ? c->latest.bp.nonce : 0;
+    memcpy(st->raw, raw.data, raw.len);
+    st->raw_len = raw.len;
+    vm_buf_free(&raw);
+    c->rec.n_txs++;
     c->tx_kind = kind;
     if (persist_channel(n, c)) {
+        c->rec.n_txs--;
         c->tx_kind = TX_NONE;
         snprintf(why, why_len, "cannot record the %s transaction in the store", tx_name(kind));
         return -1;
     }
-    rv = chain_wallet_submit(n->wallet, &n->adjudicator, value, c->tx_data.data, c->tx_data.len,
-                             0, &c->tx);
-    if (rv) {
+    memset(&c->tx, 0, sizeof c->tx);
+    c->tx.tx = tx;
+    memcpy(c->tx.hashes[0].b, hash, 32);
+    c->tx.n_hashes = 1;
+    c->tx.last_sent_ms = now_ms();
+    rv = chain_send_raw(n->rpc, st->raw, st->raw_len, NULL);
+    char h[67];
+    hex(hash, 32, h);
+    if (rv == CHAIN_ERR_RPC) {
+        /* refused outright (nothing is in flight): forget it */
         const struct chain_rpc_error *e = chain_client_rpc_error(n->rpc);
-        snprintf(why, why_len, "%s transaction refused: %s%s%s", tx_name(kind), chain_strerror(rv),
-                 rv == CHAIN_ERR_RPC && e ? ": " : "", rv == CHAIN_ERR_RPC && e ? e->message : "");
+        snprintf(why, why_len, "%s transaction refused: %s", tx_name(kind), e ? e->message : "?");
+        drop_stored_tx(c, kind);
         c->tx_kind = TX_NONE;
         if (persist_channel(n, c)) node_log(n, "warning: cannot update the store");
         return -1;
     }
-    char h[67];
-    hex(c->tx.hashes[c->tx.n_hashes - 1].b, 32, h);
+    if (rv) {
+        n->chain_up = false;
+        node_log(n, "%s transaction %s stored; the Ethereum node did not take it yet (%s), will re-send",
+                 tx_name(kind), h, chain_strerror(rv));
+        return 0;
+    }
     node_log(n, "sent %s transaction %s", tx_name(kind), h);
     return 0;
+}
+
+/* After a restart: the transaction stored last is in flight again (same raw
+ * bytes, same hash); its receipt is polled as before the crash. */
+void onchain_resume_tx(struct node *n, struct channel *c)
+{
+    if (c->rec.n_txs == 0 || c->rec.n_txs > STORE_MAX_TXS) return;
+    struct store_tx *st = &c->rec.txs[c->rec.n_txs - 1];
+    struct chain_tx tx;
+    vm_address from;
+    if (chain_tx_decode(n->secp, st->raw, st->raw_len, &tx, &from) != CHAIN_OK ||
+        memcmp(from.b, n->self.b, 20) != 0) {
+        node_log(n, "warning: a stored transaction does not decode; dropped");
+        c->rec.n_txs--;
+        return;
+    }
+    /* tx.data points into st->raw, which lives as long as the channel */
+    memset(&c->tx, 0, sizeof c->tx);
+    c->tx.tx = tx;
+    c->tx.hashes[0] = st->hash;
+    c->tx.n_hashes = 1;
+    c->tx.last_sent_ms = now_ms();
+    c->tx_kind = (enum onchain_kind)st->kind;
+    char h[67];
+    hex(st->hash.b, 32, h);
+    int rv = chain_send_raw(n->rpc, st->raw, st->raw_len, NULL);
+    node_log(n, "re-sent the stored %s transaction %s%s", tx_name(c->tx_kind), h,
+             rv ? " (the node already knows it, or will get it later)" : "");
 }
 
 int onchain_open(struct node *n, struct channel *c, char *why, size_t why_len)
@@ -246,6 +356,7 @@ static void poll_tx(struct node *n, struct channel *c)
     char h[67];
     hex(r.tx_hash.b, 32, h);
     c->tx_kind = TX_NONE;
+    drop_stored_tx(c, kind);
     if (rv == CHAIN_ERR_REVERTED) {
         char msg[300];
         snprintf(msg, sizeof msg, "the %s transaction %s reverted", tx_name(kind), h);
@@ -256,6 +367,8 @@ static void poll_tx(struct node *n, struct channel *c)
         node_log(n, "%s transaction %s mined in block %llu, gas %llu", tx_name(kind), h,
                  (unsigned long long)r.block_number, (unsigned long long)r.gas_used);
         if (kind == TX_OPEN && c->rec.status == STORE_CH_OPENING) c->rec.status = STORE_CH_FUNDING;
+        /* the receipt may come before the Opened event: breakpoint 0 starts on either */
+        if (kind == TX_OPEN && c->rec.status == STORE_CH_FUNDING) channel_start(n, c);
         /* open/deposit waiters also learn from events; answer now with the receipt */
         answer_chain_waiter(n, c, &r, NULL);
     }
@@ -331,9 +444,9 @@ static void on_event(struct node *n, const struct chain_event *ev)
     case CHAIN_EV_OPENED:
         if (!c) {
             adopt_opened(n, ev);
-        } else if (c->rec.status == STORE_CH_OPENING) {
+        } else if (c->rec.status == STORE_CH_OPENING || c->rec.status == STORE_CH_FUNDING) {
             c->rec.status = STORE_CH_FUNDING;
-            channel_start(n, c);
+            channel_start(n, c); /* no-op once breakpoint 0 is signed */
         }
         return;
     case CHAIN_EV_DEPOSITED:

@@ -32,6 +32,9 @@
 #define SCHEMA_VERSION 1
 #define DEFAULT_MAP_SIZE ((size_t)1 << 30)
 #define MAX_GROW_RETRIES 8
+/* Zeroed file space kept ahead of LMDB's last page (see ensure_headroom). */
+#define HEADROOM_LOW ((uint64_t)2 << 20)
+#define HEADROOM_CHUNK ((uint64_t)8 << 20)
 
 static const char *const db_names[STORE_DB_COUNT_] = {
     "meta", "channels", "breakpoints", "storage", "ownsigs", "heads",
@@ -41,7 +44,9 @@ struct store {
     MDB_env *env;
     MDB_dbi dbi[STORE_DB_COUNT_];
     size_t map_size;
-    int lock_fd; /* flock'ed: one process per store */
+    int lock_fd;      /* flock'ed: one process per store */
+    uint64_t file_size; /* bytes of data.mdb written out ahead (see headroom) */
+    struct store_txn *open_txn; /* the caller's explicit transaction, if any */
 };
 
 struct store_txn {
@@ -124,6 +129,40 @@ static int db_put_sbuf(struct store_txn *t, enum store_db db, const void *key, s
     return rv;
 }
 
+/* LMDB appends pages at the end of data.mdb as it grows. On ext4 (and most
+ * file systems) a commit that extends the file makes fdatasync journal the
+ * new size, which costs milliseconds instead of ~0.2 ms. So the store keeps
+ * some megabytes of real zeros written past LMDB's last page: commits then
+ * overwrite existing blocks. (fallocate would not do: its extents are
+ * "unwritten" and converting them on first write is a metadata change too.)
+ * LMDB ignores bytes past its last page. Best effort: a failure here only
+ * costs speed, so it is not reported. */
+static void ensure_headroom(struct store *s)
+{
+    MDB_envinfo info;
+    MDB_stat st;
+    if (mdb_env_info(s->env, &info) != 0 || mdb_env_stat(s->env, &st) != 0) return;
+    uint64_t used = ((uint64_t)info.me_last_pgno + 1) * st.ms_psize;
+    if (s->file_size >= used + HEADROOM_LOW) return;
+    int fd;
+    if (mdb_env_get_fd(s->env, &fd) != 0) return;
+    struct stat fst;
+    if (fstat(fd, &fst) != 0) return;
+    s->file_size = (uint64_t)fst.st_size;
+    if (s->file_size >= used + HEADROOM_LOW) return;
+    uint64_t target = used + HEADROOM_CHUNK;
+    if (target > s->map_size) target = s->map_size;
+    static const uint8_t zeros[65536];
+    uint64_t off = s->file_size > used ? s->file_size : used;
+    while (off < target) {
+        size_t n = target - off < sizeof zeros ? (size_t)(target - off) : sizeof zeros;
+        ssize_t w = pwrite(fd, zeros, n, (off_t)off);
+        if (w <= 0) break;
+        off += (uint64_t)w;
+    }
+    if (fdatasync(fd) == 0 && off > s->file_size) s->file_size = off;
+}
+
 /* ---------------------------------------------------------------------
  * Running an operation in the caller's transaction or in its own
  * --------------------------------------------------------------------- */
@@ -169,6 +208,8 @@ static int run_write(struct store *s, struct store_txn *txn, store_op op, void *
         if (txn->spoilt) return txn->spoilt;
         return op(txn, arg);
     }
+    /* LMDB has one writer at a time: this would wait for the caller itself. */
+    if (s->open_txn) return STORE_ERR_INVALID;
     for (int attempt = 0;; attempt++) {
         struct store_txn t = {s, NULL, 0};
         int rv = txn_begin_raw(s, 0, &t.txn);
@@ -176,6 +217,7 @@ static int run_write(struct store *s, struct store_txn *txn, store_op op, void *
         rv = op(&t, arg);
         if (rv == 0 && !t.spoilt) {
             rv = map_err(mdb_txn_commit(t.txn));
+            if (rv == 0) ensure_headroom(s);
         } else {
             mdb_txn_abort(t.txn);
             if (rv == 0) rv = t.spoilt;
@@ -188,6 +230,7 @@ static int run_write(struct store *s, struct store_txn *txn, store_op op, void *
 
 int store_txn_begin(struct store *s, struct store_txn **out)
 {
+    if (s->open_txn) return STORE_ERR_INVALID;
     struct store_txn *t = calloc(1, sizeof *t);
     if (t == NULL) return STORE_ERR_NOMEM;
     t->s = s;
@@ -196,6 +239,7 @@ int store_txn_begin(struct store *s, struct store_txn **out)
         free(t);
         return rv;
     }
+    s->open_txn = t;
     *out = t;
     return 0;
 }
@@ -203,11 +247,13 @@ int store_txn_begin(struct store *s, struct store_txn **out)
 int store_txn_commit(struct store_txn *t)
 {
     struct store *s = t->s;
+    s->open_txn = NULL;
     int rv = t->spoilt;
     if (rv) {
         mdb_txn_abort(t->txn);
     } else {
         rv = map_err(mdb_txn_commit(t->txn));
+        if (rv == 0) ensure_headroom(s);
     }
     free(t);
     if (rv == STORE_ERR_FULL) {
@@ -220,6 +266,7 @@ int store_txn_commit(struct store_txn *t)
 void store_txn_abort(struct store_txn *t)
 {
     if (t == NULL) return;
+    t->s->open_txn = NULL;
     mdb_txn_abort(t->txn);
     free(t);
 }
@@ -305,6 +352,14 @@ int store_open_with(const char *path, size_t map_size, struct store **out)
     if (rv) goto fail;
     rv = run_write(s, NULL, check_version, NULL);
     if (rv) goto fail;
+    /* The new files' directory entries must survive a power cut too. */
+    int dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        if (fsync(dfd) != 0) rv = STORE_ERR_IO;
+        close(dfd);
+        if (rv) goto fail;
+    }
+    ensure_headroom(s);
     *out = s;
     return 0;
 
@@ -321,6 +376,7 @@ int store_open(const char *path, struct store **out)
 void store_close(struct store *s)
 {
     if (s == NULL) return;
+    store_txn_abort(s->open_txn);
     if (s->env) mdb_env_close(s->env);
     if (s->lock_fd >= 0) close(s->lock_fd); /* releases the flock */
     free(s);

@@ -21,16 +21,22 @@
  *    nothing is durable until store_txn_commit returns 0. This is the group
  *    commit: batch many channels' moves into one fsync. Invariant checks still
  *    see every earlier write of the same transaction.
- * A failed call (any error) inside a transaction writes nothing, so the
- * caller may go on with the transaction, except after STORE_ERR_IO,
- * STORE_ERR_NOMEM or STORE_ERR_FULL: then the transaction is spoilt and
- * store_txn_commit fails with that error (and frees the transaction).
+ * A refused call inside a transaction (CONFLICT, STALE, FINAL, INVALID,
+ * NOTFOUND, CORRUPT) writes nothing, so the caller may go on with the
+ * transaction. After STORE_ERR_IO, STORE_ERR_NOMEM or STORE_ERR_FULL the
+ * transaction may be spoilt: then every further call in it and
+ * store_txn_commit fail with that error (commit still frees it).
  *
- * Out-parameters are written only on success unless a function says otherwise
- * (a failed get may leave *out partly written).
+ * On failure, out-parameters are unspecified (a get may have written part
+ * of *out); out_sig of store_sign_breakpoint is written only on success.
+ *
+ * Only one explicit transaction may be open per store; while it is, writing
+ * calls with txn NULL and store_txn_begin fail with STORE_ERR_INVALID
+ * (LMDB has one writer: they would wait for the caller itself). Reads with
+ * txn NULL see only committed data.
  *
  * Threads: a struct store may be used by one thread at a time (callers
- * serialise); LMDB additionally serialises write transactions.
+ * serialise).
  */
 #ifndef BP_STORE_STORE_H
 #define BP_STORE_STORE_H
@@ -173,11 +179,12 @@ STORE_WARN_UNUSED int store_open(const char *path, struct store **out);
 /* Same, with the initial map size in bytes (tests use a small one to exercise
  * growth). map_size 0 means the default. */
 STORE_WARN_UNUSED int store_open_with(const char *path, size_t map_size, struct store **out);
-/* Closes the store; s may be NULL. No transaction may be open. */
+/* Closes the store (aborting an open transaction); s may be NULL. */
 void store_close(struct store *s);
 
-/* Begins a write transaction (blocks while another thread has one).
- * Returns STORE_OK, STORE_ERR_IO, STORE_ERR_NOMEM. Out: *out. */
+/* Begins the store's write transaction.
+ * Returns STORE_OK, STORE_ERR_INVALID (one is already open), STORE_ERR_IO,
+ * STORE_ERR_NOMEM. Out: *out. */
 STORE_WARN_UNUSED int store_txn_begin(struct store *s, struct store_txn **out);
 /* Commits durably (fsync) and frees txn, whatever the result.
  * Returns STORE_OK, STORE_ERR_FULL (nothing written; the map has been grown:

@@ -38,8 +38,7 @@ void vm_evm_free(struct vm_evm *evm)
         free(f->stack);
         free(f->mem);
         free(f->ret);
-        free(f->own.code);
-        free(f->own.jumpdest);
+        evm_code_release(&f->own);
     }
     evm_cache_free(&evm->cache);
     vm_secp_free(evm->secp);
@@ -149,9 +148,7 @@ enum evm_start evm_start_message(struct vm_evm *evm, struct evm_frame *f, struct
             done_with(d, VM_INSUFFICIENT_BALANCE, f->gas);
             return EVM_START_DONE;
         }
-        if (evm_analyse_into(&f->own, &f->own_code_cap, &f->own_map_cap, f->input,
-                             f->input_size))
-            goto nomem;
+        if (evm_analyse_into(&f->own, f->input, f->input_size)) goto nomem;
         f->code = &f->own;
         /* Init code is not calldata. */
         f->input = NULL;

@@ -39,10 +39,28 @@ static inline int64_t evm_memory_cost(uint64_t words)
 }
 
 /* ---- code analysis (vm/analysis.c) ---- */
+/*
+ * Gas and stack are checked once per basic block, not per instruction. A
+ * block starts at pc 0, at every JUMPDEST, after JUMPI, and after every
+ * instruction that reads the gas left (GAS, SSTORE's sentry, CALL*,
+ * CREATE*): those end their block, so when they run exactly the constant
+ * gas of everything up to and including them has been charged, as with
+ * per-instruction charging. Charging a block's constant gas up front can
+ * only move an out-of-gas earlier within the same block, and every
+ * exceptional halt has the same effect (all gas gone, frame reverted).
+ */
+struct evm_block {
+    int32_t gas;        /* sum of the constant gas of the block's instructions */
+    int16_t min_height; /* stack height the block needs at entry */
+    int16_t max_growth; /* highest height above the entry height it reaches (>= 0) */
+};
+
 struct evm_code {
     uint8_t *code;       /* code + EVM_CODE_PADDING zero bytes */
     size_t len;          /* without the padding */
     uint8_t *jumpdest;   /* bitmap: bit i set iff code[i] is a JUMPDEST outside push data */
+    struct evm_block *blocks; /* len + 1 entries; valid at block starts */
+    size_t code_cap, map_cap, blocks_cap; /* buffer capacities, for reuse */
 };
 
 struct evm_cache_entry {
@@ -59,9 +77,10 @@ struct evm_cache {
 };
 
 /* Fills c (its buffers reused/grown; caller keeps ownership) with a padded
- * copy of code and its jumpdest bitmap. Returns VM_OK or VM_ERR_NOMEM. */
-VM_WARN_UNUSED int evm_analyse_into(struct evm_code *c, size_t *cap_code, size_t *cap_map,
-                                    const uint8_t *code, size_t len);
+ * copy of code, its jumpdest bitmap and its blocks. VM_OK or VM_ERR_NOMEM. */
+VM_WARN_UNUSED int evm_analyse_into(struct evm_code *c, const uint8_t *code, size_t len);
+/* Frees c's buffers. */
+void evm_code_release(struct evm_code *c);
 /* The analysis of code with the given keccak hash, from the cache or made
  * now and cached. *out stays valid until evm_cache_trim. */
 VM_WARN_UNUSED int evm_cache_get(struct evm_cache *cache, const vm_bytes32 *hash,
@@ -84,7 +103,6 @@ struct evm_frame {
     uint8_t *ret;         /* return data of the last call made by this frame */
     size_t ret_len, ret_cap;
     struct evm_code own;  /* analysed init code for a create frame */
-    size_t own_code_cap, own_map_cap;
 
     /* the message */
     enum vm_call_kind kind;

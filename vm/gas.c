@@ -1,8 +1,8 @@
 /*
  * gas.c — the Cancun opcode table: name, constant gas, stack inputs and the
- * change of the stack height. The interpreter charges `gas` and checks the
- * stack from this table before every instruction; the dynamic parts (memory
- * expansion, cold access, copies, SSTORE, calls) are charged by the
+ * change of the stack height. vm/analysis.c sums it per basic block, and the
+ * interpreter charges and checks each block once on entry; the dynamic parts
+ * (memory expansion, cold access, copies, SSTORE, calls) are charged by the
  * instruction itself. The unit tests read the same table.
  */
 #include "evm_internal.h"

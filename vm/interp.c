@@ -7,18 +7,17 @@
  * exceptional halts finish the frame, pop back to the parent and deliver the
  * result there. So call depth never grows the C stack.
  *
- * Dispatch is by computed goto (labels as values). Before every instruction
- * the constant gas and the stack bounds come from the shared opcode table
- * (vm/gas.c); dynamic costs are charged in the instruction before any memory
- * is allocated, so hostile code only ever gets the memory its gas paid for.
+ * Dispatch is by computed goto (labels as values). Constant gas and stack
+ * bounds are checked once per basic block (see struct evm_block in
+ * evm_internal.h and vm/analysis.c); dynamic costs are charged in the
+ * instruction before any memory is allocated, so hostile code only ever gets
+ * the memory its gas paid for.
  */
 #include "evm_start.h"
 #include "evm_u256.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-enum { MEM_OK = 0, MEM_OOG = 1, MEM_NOMEM = 2 };
 
 /* The byte range [off, off+size) of a memory operand. A zero size never
  * touches memory whatever the offset; any range beyond 2^32 bytes costs more
@@ -37,16 +36,10 @@ static inline bool mem_range(const vm_u256 *off, const vm_u256 *size, uint64_t *
     return true;
 }
 
-/* Charges and performs the expansion of f's memory to cover end bytes. */
-static inline int mem_ensure(struct evm_frame *f, int64_t *gas, uint64_t end)
+/* The gas to expand f's memory to cover end bytes (end > current size). */
+static inline int64_t mem_cost(const struct evm_frame *f, uint64_t words)
 {
-    uint64_t words = (end + 31) / 32;
-    if (words <= f->mem_words) return MEM_OK;
-    int64_t cost = evm_memory_cost(words) - evm_memory_cost(f->mem_words);
-    if ((*gas -= cost) < 0) return MEM_OOG;
-    if (evm_memory_grow(f, words)) return MEM_NOMEM;
-    f->mem_words = words;
-    return MEM_OK;
+    return evm_memory_cost(words) - evm_memory_cost(f->mem_words);
 }
 
 /* dst[0..size) = src[off..off+size) with zeros past src_len. */
@@ -127,7 +120,7 @@ void evm_interpret(struct vm_evm *evm, struct vm_result *result)
     struct evm_frame *f = &evm->frames[0];
     const uint8_t *code;
     const uint8_t *ip;
-    vm_u256 *sp;
+    vm_u256 *sp, *stack_base;
     int64_t gas;
 
     /* halt state */
@@ -135,8 +128,8 @@ void evm_interpret(struct vm_evm *evm, struct vm_result *result)
     uint64_t out_off = 0, out_len = 0;
 
     /* delivery of a finished child to its parent */
-    struct evm_done d;
-    vm_address d_addr;
+    struct evm_done d = {0};
+    vm_address d_addr = {{0}};
 
 #define SAVE()                                                                                     \
     do {                                                                                           \
@@ -148,17 +141,32 @@ void evm_interpret(struct vm_evm *evm, struct vm_result *result)
     do {                                                                                           \
         code = f->code->code;                                                                      \
         ip = code + f->pc;                                                                         \
-        sp = f->stack + f->sp;                                                                     \
+        stack_base = f->stack;                                                                     \
+        sp = stack_base + f->sp;                                                                   \
         gas = f->gas;                                                                              \
     } while (0)
-#define DISPATCH()                                                                                 \
+#define DISPATCH() goto *labels[*ip]
+/* The start of a basic block: its constant gas and stack bounds at once. */
+#define BEGIN_BLOCK()                                                                              \
     do {                                                                                           \
-        const struct evm_trait *t_ = &evm_traits[*ip];                                             \
-        int h_ = (int)(sp - f->stack);                                                             \
-        if ((gas -= t_->gas) < 0) goto oog;                                                        \
-        if (h_ < t_->stack_in) goto underflow;                                                     \
-        if (h_ + t_->stack_change > EVM_STACK_LIMIT) goto overflow;                                \
-        goto *labels[*ip];                                                                         \
+        const struct evm_block *b_ = &f->code->blocks[ip - code];                                  \
+        int h_ = (int)(sp - stack_base);                                                           \
+        if ((gas -= b_->gas) < 0) goto oog;                                                        \
+        if (h_ < b_->min_height) goto underflow;                                                   \
+        if (h_ + b_->max_growth > EVM_STACK_LIMIT) goto overflow;                                  \
+    } while (0)
+/* Entering a block by falling into it: a JUMPDEST begins its block itself
+ * (it is also entered by jumps), so it is not charged here. */
+#define ENTER_BLOCK()                                                                              \
+    do {                                                                                           \
+        if (*ip != 0x5b) BEGIN_BLOCK();                                                            \
+    } while (0)
+/* Continue with a new block at ip + n. */
+#define NEXT_BLOCK(n)                                                                              \
+    do {                                                                                           \
+        ip += (n);                                                                                 \
+        ENTER_BLOCK();                                                                             \
+        DISPATCH();                                                                                \
     } while (0)
 #define NEXT(n)                                                                                    \
     do {                                                                                           \
@@ -170,11 +178,15 @@ void evm_interpret(struct vm_evm *evm, struct vm_result *result)
         status = (s);                                                                              \
         goto halt;                                                                                 \
     } while (0)
+/* Memory expansion is paid for before it is allocated. */
 #define MEM(end)                                                                                   \
     do {                                                                                           \
-        int r_ = mem_ensure(f, &gas, (end));                                                       \
-        if (r_ == MEM_OOG) goto oog;                                                               \
-        if (r_ == MEM_NOMEM) goto nomem;                                                           \
+        uint64_t w_ = ((end) + 31) / 32;                                                           \
+        if (w_ > f->mem_words) {                                                                   \
+            if ((gas -= mem_cost(f, w_)) < 0) goto oog;                                            \
+            if (evm_memory_grow(f, w_)) goto nomem;                                                \
+            f->mem_words = w_;                                                                     \
+        }                                                                                          \
     } while (0)
 #define CHARGE(c)                                                                                  \
     do {                                                                                           \
@@ -182,6 +194,7 @@ void evm_interpret(struct vm_evm *evm, struct vm_result *result)
     } while (0)
 
     LOAD();
+    ENTER_BLOCK();
     DISPATCH();
 
 op_stop:
@@ -205,7 +218,7 @@ op_div:
     sp--;
     NEXT(1);
 op_sdiv:
-    sp[-2] = vm_u256_sdiv(sp[-1], sp[-2]);
+    sp[-2] = w_sdiv(&sp[-1], &sp[-2]);
     sp--;
     NEXT(1);
 op_mod:
@@ -213,7 +226,7 @@ op_mod:
     sp--;
     NEXT(1);
 op_smod:
-    sp[-2] = vm_u256_smod(sp[-1], sp[-2]);
+    sp[-2] = w_smod(&sp[-1], &sp[-2]);
     sp--;
     NEXT(1);
 op_addmod:
@@ -230,7 +243,7 @@ op_exp:
     sp--;
     NEXT(1);
 op_signextend:
-    sp[-2] = vm_u256_signextend(sp[-1], sp[-2]);
+    sp[-2] = w_signextend(&sp[-1], &sp[-2]);
     sp--;
     NEXT(1);
 
@@ -276,7 +289,7 @@ op_not:
     sp[-1].w[3] = ~sp[-1].w[3];
     NEXT(1);
 op_byte:
-    sp[-2] = vm_u256_byte(sp[-1], sp[-2]);
+    sp[-2] = w_byte(&sp[-1], &sp[-2]);
     sp--;
     NEXT(1);
 op_shl:
@@ -290,7 +303,7 @@ op_shr:
     sp--;
     NEXT(1);
 op_sar:
-    sp[-2] = vm_u256_sar(sp[-1], sp[-2]);
+    sp[-2] = w_sar(&sp[-1], &sp[-2]);
     sp--;
     NEXT(1);
 
@@ -502,7 +515,7 @@ op_sstore: {
     CHARGE(cost);
     if (!w_eq(&cur, &val) && ops->set_storage(hctx, &f->recipient, key, val)) goto nomem;
     sp -= 2;
-    NEXT(1);
+    NEXT_BLOCK(1);
 }
 op_jump:
     if (!w_fits64(&sp[-1]) || !evm_is_jumpdest(f->code, sp[-1].w[0]))
@@ -519,7 +532,7 @@ op_jumpi:
         DISPATCH();
     }
     sp -= 2;
-    NEXT(1);
+    NEXT_BLOCK(1);
 op_pc:
     *sp++ = w_u64((uint64_t)(ip - code));
     NEXT(1);
@@ -528,8 +541,9 @@ op_msize:
     NEXT(1);
 op_gas:
     *sp++ = w_u64((uint64_t)gas);
-    NEXT(1);
+    NEXT_BLOCK(1);
 op_jumpdest:
+    BEGIN_BLOCK();
     NEXT(1);
 op_tload:
     sp[-1] = ops->get_transient(hctx, &f->recipient, sp[-1]);
@@ -558,10 +572,9 @@ op_push1:
     *sp++ = w_u64(ip[1]);
     NEXT(2);
 op_push_small: {
+    /* PUSH2..PUSH8: one 8-byte load; the code padding keeps it in bounds. */
     unsigned n = (unsigned)(*ip - 0x5f);
-    uint64_t v = 0;
-    for (unsigned k = 1; k <= n; k++) v = v << 8 | ip[k];
-    *sp++ = w_u64(v);
+    *sp++ = w_u64(w_load64_be(ip + 1) >> (64 - 8 * n));
     NEXT(1 + n);
 }
 op_push: {
@@ -659,7 +672,7 @@ op_call: {
         gas += child_gas;
         f->ret_len = 0;
         *sp++ = w_u64(0);
-        NEXT(1);
+        NEXT_BLOCK(1);
     }
     struct evm_frame *c = f + 1;
     /* A STATICCALL starts like a value-less CALL: geth touches its target
@@ -685,6 +698,7 @@ op_call: {
     if (evm_start_message(evm, c, &d) == EVM_START_RUN) {
         f = c;
         LOAD();
+        ENTER_BLOCK();
         DISPATCH();
     }
     goto deliver;
@@ -710,7 +724,7 @@ op_create: {
     if (f->depth + 1 > EVM_MAX_DEPTH || w_lt(&bal, &value) || nonce == UINT64_MAX) {
         gas += child_gas;
         *sp++ = w_u64(0);
-        NEXT(1);
+        NEXT_BLOCK(1);
     }
     const uint8_t *init = s ? f->mem + o : NULL;
     struct evm_frame *c = f + 1;
@@ -737,6 +751,7 @@ op_create: {
     if (evm_start_message(evm, c, &d) == EVM_START_RUN) {
         f = c;
         LOAD();
+        ENTER_BLOCK();
         DISPATCH();
     }
     d_addr = c->recipient;
@@ -831,7 +846,7 @@ deliver_loaded: {
         evm->nomem = true;
         goto abort;
     }
-    NEXT(1);
+    NEXT_BLOCK(1);
 }
 
 abort:

@@ -49,7 +49,8 @@ VM_WARN_UNUSED int vm_pc_bn254_add(const uint8_t *in, size_t len, uint8_t out[64
 VM_WARN_UNUSED int vm_pc_bn254_mul(const uint8_t *in, size_t len, uint8_t out[64]);
 /* Pairing check over len/192 pairs (G1, G2): *ok = product of pairings == 1.
  * VM_ERR_INVALID for len % 192 != 0, coordinates >= p, points off their
- * curve, or a G2 point outside the order-r subgroup. */
+ * curve, or a G2 point outside the order-r subgroup; VM_ERR_NOMEM if the
+ * per-pair scratch (len/192 entries of ~500 bytes) cannot be allocated. */
 VM_WARN_UNUSED int vm_pc_bn254_pairing(const uint8_t *in, size_t len, bool *ok);
 /* For tests: a G2 point (128 bytes, EIP-197 encoding) times a 32-byte
  * big-endian scalar. VM_ERR_INVALID if the point is not on the twist. */

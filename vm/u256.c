@@ -127,6 +127,50 @@ static int leading_zeros64(uint64_t x)
     return x ? __builtin_clzll(x) : 64;
 }
 
+/* (hi:lo) / d for hi < d (so the quotient fits 64 bits): one hardware
+ * division on x86-64 instead of the generic 128-bit division routine. */
+static inline uint64_t udiv_2by1(uint64_t hi, uint64_t lo, uint64_t d, uint64_t *rem)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+    uint64_t q, r;
+    __asm__("divq %4" : "=a"(q), "=d"(r) : "a"(lo), "d"(hi), "rm"(d));
+    *rem = r;
+    return q;
+#else
+    u128 num = ((u128)hi << 64) | lo;
+    *rem = (uint64_t)(num % d);
+    return (uint64_t)(num / d);
+#endif
+}
+
+/* Möller & Granlund, "Improved division by invariant integers" (2011):
+ * for a normalised d (top bit set), v = floor((2^128 - 1) / d) - 2^64 turns
+ * every later 128/64 division by d into two multiplications. */
+static inline uint64_t reciprocal_2by1(uint64_t d)
+{
+    uint64_t r;
+    return udiv_2by1(~d, ~(uint64_t)0, d, &r);
+}
+
+/* (hi:lo) / d for a normalised d, hi < d, with v = reciprocal_2by1(d). */
+static inline uint64_t udivrem_2by1(uint64_t hi, uint64_t lo, uint64_t d, uint64_t v,
+                                    uint64_t *rem)
+{
+    u128 q = (u128)v * hi + (((u128)hi << 64) | lo);
+    uint64_t q1 = (uint64_t)(q >> 64) + 1, q0 = (uint64_t)q;
+    uint64_t r = lo - q1 * d;
+    if (r > q0) {
+        q1--;
+        r += d;
+    }
+    if (r >= d) {
+        q1++;
+        r -= d;
+    }
+    *rem = r;
+    return q1;
+}
+
 /*
  * Knuth algorithm D: u (m digits) / v (n digits, n >= 1, top digit nonzero).
  * q gets m - n + 1 digits, r gets n digits. Up to 8 digits so that the
@@ -137,11 +181,7 @@ static void divmod_digits(const uint64_t *u_in, int m, const uint64_t *v_in, int
 {
     if (n == 1) {
         uint64_t rem = 0, d = v_in[0];
-        for (int i = m - 1; i >= 0; i--) {
-            u128 cur = ((u128)rem << 64) | u_in[i];
-            q[i] = (uint64_t)(cur / d);
-            rem = (uint64_t)(cur % d);
-        }
+        for (int i = m - 1; i >= 0; i--) q[i] = udiv_2by1(rem, u_in[i], d, &rem);
         r[0] = rem;
         return;
     }
@@ -155,19 +195,31 @@ static void divmod_digits(const uint64_t *u_in, int m, const uint64_t *v_in, int
         u[i] = (u_in[i] << s) | (s ? u_in[i - 1] >> (64 - s) : 0);
     u[0] = u_in[0] << s;
 
+    uint64_t vinv = reciprocal_2by1(v[n - 1]);
     for (int j = m - n; j >= 0; j--) {
-        u128 num = ((u128)u[j + n] << 64) | u[j + n - 1];
-        u128 qhat = num / v[n - 1];
-        u128 rhat = num % v[n - 1];
-        while (qhat >> 64 || qhat * v[n - 2] > ((rhat << 64) | u[j + n - 2])) {
+        /* The estimate qhat of Knuth's step D3. u[j+n] <= v[n-1] always; on
+         * equality the quotient digit is at most b - 1 (and the hardware
+         * division would overflow). */
+        uint64_t qhat, rhat;
+        bool rhat_big = false;
+        if (u[j + n] >= v[n - 1]) {
+            qhat = UINT64_MAX;
+            u128 rr = (u128)u[j + n - 1] + v[n - 1];
+            rhat = (uint64_t)rr;
+            rhat_big = (rr >> 64) != 0;
+        } else {
+            qhat = udivrem_2by1(u[j + n], u[j + n - 1], v[n - 1], vinv, &rhat);
+        }
+        while (!rhat_big && (u128)qhat * v[n - 2] > (((u128)rhat << 64) | u[j + n - 2])) {
             qhat--;
-            rhat += v[n - 1];
-            if (rhat >> 64) break;
+            u128 rr = (u128)rhat + v[n - 1];
+            rhat = (uint64_t)rr;
+            rhat_big = (rr >> 64) != 0;
         }
         /* u[j..j+n] -= qhat * v */
         uint64_t borrow = 0, carry = 0;
         for (int i = 0; i < n; i++) {
-            u128 p = qhat * v[i] + carry;
+            u128 p = (u128)qhat * v[i] + carry;
             carry = (uint64_t)(p >> 64);
             u128 t = (u128)u[i + j] - (uint64_t)p - borrow;
             u[i + j] = (uint64_t)t;
@@ -189,6 +241,72 @@ static void divmod_digits(const uint64_t *u_in, int m, const uint64_t *v_in, int
         q[j] = (uint64_t)qhat;
     }
     for (int i = 0; i < n; i++) r[i] = (u[i] >> s) | (s ? u[i + 1] << (64 - s) : 0);
+}
+
+/*
+ * u (8 digits) mod v (4 digits, v[3] != 0): the MULMOD case with a full
+ * 256-bit modulus, as algorithm D with every loop bound constant so that
+ * the compiler unrolls it.
+ */
+static vm_u256 mod_8by4(const uint64_t *u_in, const uint64_t *v_in)
+{
+    unsigned s = (unsigned)__builtin_clzll(v_in[3]);
+    uint64_t v[4], u[9];
+    /* x << s | y >> (64 - s), also for s == 0 */
+    for (int i = 3; i > 0; i--) v[i] = (v_in[i] << s) | ((v_in[i - 1] >> 1) >> (63 - s));
+    v[0] = v_in[0] << s;
+    u[8] = (u_in[7] >> 1) >> (63 - s);
+    for (int i = 7; i > 0; i--) u[i] = (u_in[i] << s) | ((u_in[i - 1] >> 1) >> (63 - s));
+    u[0] = u_in[0] << s;
+
+    uint64_t vinv = reciprocal_2by1(v[3]);
+    for (int j = 4; j >= 0; j--) {
+        uint64_t qhat, rhat;
+        bool rhat_big = false;
+        if (u[j + 4] >= v[3]) {
+            qhat = UINT64_MAX;
+            u128 rr = (u128)u[j + 3] + v[3];
+            rhat = (uint64_t)rr;
+            rhat_big = (rr >> 64) != 0;
+        } else {
+            qhat = udivrem_2by1(u[j + 4], u[j + 3], v[3], vinv, &rhat);
+        }
+        while (!rhat_big && (u128)qhat * v[2] > (((u128)rhat << 64) | u[j + 2])) {
+            qhat--;
+            u128 rr = (u128)rhat + v[3];
+            rhat = (uint64_t)rr;
+            rhat_big = (rr >> 64) != 0;
+        }
+        if (qhat == 0) continue;
+        uint64_t borrow = 0, carry = 0;
+        for (int i = 0; i < 4; i++) {
+            u128 p = (u128)qhat * v[i] + carry;
+            carry = (uint64_t)(p >> 64);
+            uint64_t lo = (uint64_t)p, x = u[i + j];
+            uint64_t d = x - lo;
+            uint64_t b1 = x < lo;
+            u[i + j] = d - borrow;
+            borrow = b1 | (d < borrow);
+        }
+        uint64_t x = u[j + 4];
+        uint64_t d = x - carry;
+        uint64_t b1 = x < carry;
+        u[j + 4] = d - borrow;
+        borrow = b1 | (d < borrow);
+        if (borrow) { /* qhat was one too large: add v back */
+            uint64_t c = 0;
+            for (int i = 0; i < 4; i++) {
+                u128 s2 = (u128)u[i + j] + v[i] + c;
+                u[i + j] = (uint64_t)s2;
+                c = (uint64_t)(s2 >> 64);
+            }
+            u[j + 4] += c;
+        }
+    }
+    vm_u256 r;
+    for (int i = 0; i < 3; i++) r.w[i] = (u[i] >> s) | ((u[i + 1] << 1) << (63 - s));
+    r.w[3] = u[3] >> s;
+    return r;
 }
 
 /* a / b and a % b for a of up to 8 digits and a nonzero 256-bit b. */
@@ -277,6 +395,7 @@ vm_u256 vm_u256_mulmod(vm_u256 a, vm_u256 b, vm_u256 m)
         }
         prod[i + 4] = carry;
     }
+    if (m.w[3] != 0) return mod_8by4(prod, m.w);
     vm_u256 r;
     divmod_wide(prod, 8, m, NULL, &r);
     return r;

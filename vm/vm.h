@@ -434,6 +434,12 @@ VM_WARN_UNUSED int vm_precompile_run(const struct vm_secp *secp, const vm_addres
  * applies whole transactions as the Ethereum state tests define them, and
  * computes the state root and the storage roots that players sign
  * (DESIGN.md §3).
+ *
+ * Its host semantics (geth's): transfer() creates the recipient and touches
+ * both sides even for a zero value; touch() of an absent account leaves no
+ * trace; get_code_hash() is zero for an absent or empty account; every
+ * modified account counts as touched (EIP-161), and a touch of 0x03 survives
+ * a revert (geth's RIPEMD-160 quirk); has_storage() answers EIP-7610.
  * ====================================================================== */
 struct vm_world; /* opaque */
 VM_WARN_UNUSED int vm_world_new(struct vm_world **out);

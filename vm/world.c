@@ -587,6 +587,23 @@ static vm_bytes32 h_get_block_hash(void *ctx, int64_t number)
     return w->block_hash_fn(w->block_hash_arg, number);
 }
 
+/* EIP-7610: geth asks whether the account's storage root (as committed
+ * before the transaction) is non-empty; a slot that is non-zero now or was
+ * at the start of the transaction answers the same for every reachable
+ * case (a slot written in this transaction means code already ran there). */
+static bool h_has_storage(void *ctx, const vm_address *addr)
+{
+    struct account *a = world_find(ctx, addr);
+    if (!a || !a->storage) return false;
+    for (size_t i = 0; i < a->storage->cap; i++) {
+        void *v;
+        if (!smap_at(a->storage, i, NULL, &v)) continue;
+        const struct slot *s = v;
+        if (!vm_u256_is_zero(s->value) || !vm_u256_is_zero(s->original)) return true;
+    }
+    return false;
+}
+
 static const struct vm_host_ops world_ops = {
     .account_exists = h_account_exists,
     .account_is_empty = h_account_is_empty,
@@ -611,6 +628,7 @@ static const struct vm_host_ops world_ops = {
     .snapshot = h_snapshot,
     .revert = h_revert,
     .get_block_hash = h_get_block_hash,
+    .has_storage = h_has_storage,
 };
 
 /* ---------------------------------------------------------------------- */

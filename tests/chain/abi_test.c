@@ -107,12 +107,11 @@ static void spec_examples(void)
     /* g(uint256[][],string[]) with [[1, 2], [3]], ["one", "two", "three"] */
     const char *g =
         "2289b18c" W("40") "0000000000000000000000000000000000000000000000000000000000000140" W(
-            "02") W("40") W("a0") W("02") W("01") W("02") W("01") W("03") W("03") W("60")
-            W("a0")
-                W("e0") W("03") "6f6e65000000000000000000000000000000000000000000000000000000000"
-                                "0" W("03") "74776f000000000000000000000000000000000000000000000000"
-                                            "0000000000" W("05") "746872656500000000000000000000000"
-                                                                 "0000000000000000000000000000000";
+            "02") W("40") W("a0") W("02") W("01") W("02") W("01") W("03") W("03") W("60") W("a0")
+            W("e0") W("03") "6f6e65000000000000000000000000000000000000000000000000000000000"
+                            "0" W("03") "74776f000000000000000000000000000000000000000000000000"
+                                        "0000000000" W("05") "746872656500000000000000000000000"
+                                                             "0000000000000000000000000000000";
     check_call("g(uint256[][],string[])", "[[[1, 2], [3]], [\"one\", \"two\", \"three\"]]", g);
 
     /* Decoding the same bytes (minus the selector) gives the values back. */
@@ -456,8 +455,8 @@ static uint64_t rng(void)
 
 static void random_data(void)
 {
-    const char *types[] = {"(uint256[][],string[])", "((bytes,uint8)[2],bool[])", "(bytes[],int16,address)",
-                           "((uint8[],string)[],bytes3)"};
+    const char *types[] = {"(uint256[][],string[])", "((bytes,uint8)[2],bool[])",
+                           "(bytes[],int16,address)", "((uint8[],string)[],bytes3)"};
     uint8_t data[640];
     int accepted = 0;
     for (int round = 0; round < 20000; round++) {
@@ -466,11 +465,17 @@ static void random_data(void)
         for (size_t w = 0; w < words; w++) {
             uint64_t r = rng();
             switch (r % 4) {
-            case 0: data[32 * w + 31] = (uint8_t)(r >> 8) & 0xe0; break; /* an offset-like value */
-            case 1: data[32 * w + 31] = (uint8_t)((r >> 8) % 4); break;   /* a small count */
-            case 2: break;                                                /* zero */
+            case 0:
+                data[32 * w + 31] = (uint8_t)(r >> 8) & 0xe0;
+                break; /* an offset-like value */
+            case 1:
+                data[32 * w + 31] = (uint8_t)((r >> 8) % 4);
+                break; /* a small count */
+            case 2:
+                break; /* zero */
             default:
-                for (int b = 0; b < 32; b++) data[32 * w + b] = (uint8_t)(rng() >> 11);
+                for (int b = 0; b < 32; b++)
+                    data[32 * w + b] = (uint8_t)(rng() >> 11);
             }
         }
         const char *t = types[rng() % 4];

@@ -292,7 +292,8 @@ static void confirmations_and_nonces(void)
 
 static void resubmission(void)
 {
-    struct chain_wallet_opts o = {.stuck_after_ms = 300, .fee_bump_percent = 25};
+    /* generous times: the first poll must come before the stuck limit even on a loaded machine */
+    struct chain_wallet_opts o = {.stuck_after_ms = 2000, .fee_bump_percent = 25};
     struct chain_wallet *w;
     CHECK_EQ(chain_wallet_new(cl, secp, key0, &o, &w), CHAIN_OK);
     set_automine(false);
@@ -306,7 +307,7 @@ static void resubmission(void)
     uint64_t nonce = p.tx.nonce;
     CHECK_EQ(chain_wallet_poll(w, &p, &r), CHAIN_ERR_NOT_FOUND);
     CHECK_EQ(p.n_hashes, 1);
-    usleep(400 * 1000);
+    usleep(2200 * 1000);
     CHECK_EQ(chain_wallet_poll(w, &p, &r), CHAIN_ERR_NOT_FOUND);
     CHECK_EQ(p.n_hashes, 2);
     CHECK_EQ(p.tx.nonce, nonce);

@@ -137,7 +137,7 @@ int main(int argc, char **argv)
     c = client("/huge", &small);
     int64_t t0 = now_ms();
     CHECK_EQ(chain_block_number(c, &n), CHAIN_ERR_TOO_LARGE);
-    CHECK(now_ms() - t0 < 5000);
+    CHECK(now_ms() - t0 < 10000);
     chain_client_free(c);
 
     c = client("/rpcerror", NULL);
@@ -166,7 +166,7 @@ int main(int argc, char **argv)
     t0 = now_ms();
     CHECK_EQ(chain_block_number(c, &n), CHAIN_ERR_TIMEOUT);
     int64_t took = now_ms() - t0;
-    CHECK(took >= 600 && took < 3000);
+    CHECK(took >= 600 && took < 6000); /* generous: the machine may be loaded */
     chain_client_free(c);
 
     struct chain_client_opts expect = {.expected_chain_id = 31337};

@@ -144,6 +144,55 @@ int main(int argc, char **argv)
     CHECK_EQ(p ? pclose(p) : -1, 0);
     unlink(path);
 
+    /* Mutated transactions: a decoder answer of OK or CHAIN_ERR_INVALID only,
+     * never a read outside the buffer (ASan watches). The unmutated one must
+     * decode; a mutation inside r or s usually changes the recovered sender. */
+    {
+        size_t kl0;
+        uint8_t *k = hex_alloc(KEY0, &kl0);
+        uint8_t payload[100];
+        memset(payload, 0xab, sizeof payload);
+        struct chain_tx t = {31337,
+                             3,
+                             vm_u256_from_u64(7),
+                             vm_u256_from_u64(9),
+                             50000,
+                             true,
+                             {{0}},
+                             vm_u256_from_u64(1),
+                             payload,
+                             sizeof payload};
+        struct vm_buf raw = {0};
+        CHECK_EQ(chain_tx_sign(secp, &t, k, &raw, NULL), CHAIN_OK);
+        uint64_t st = 0x243f6a8885a308d3ULL;
+        int ok = 0, invalid = 0;
+        uint8_t *m = malloc(raw.len);
+        for (int round = 0; round < 5000; round++) {
+            memcpy(m, raw.data, raw.len);
+            size_t len = raw.len;
+            st ^= st << 13, st ^= st >> 7, st ^= st << 17;
+            int flips = 1 + (int)(st % 3);
+            for (int i = 0; i < flips; i++) {
+                st ^= st << 13, st ^= st >> 7, st ^= st << 17;
+                m[st % len] ^= (uint8_t)(1u << (st >> 32) % 8);
+            }
+            if (st % 5 == 0) len = (size_t)((st >> 20) % len);
+            struct chain_tx back;
+            vm_address from;
+            int rc = chain_tx_decode(secp, m, len, &back, &from);
+            if (rc == CHAIN_OK)
+                ok++;
+            else if (rc == CHAIN_ERR_INVALID)
+                invalid++;
+        }
+        CHECK_EQ(ok + invalid, 5000);
+        CHECK(invalid > 1000);
+        printf("mutations: %d decoded, %d refused\n", ok, invalid);
+        free(m);
+        vm_buf_free(&raw);
+        free(k);
+    }
+
     /* the address of key #0 is anvil's account #0 */
     size_t kl;
     uint8_t *k0 = hex_alloc(KEY0, &kl);

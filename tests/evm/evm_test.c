@@ -5,6 +5,7 @@
  * schedule, and hand-counted gas for short programs.
  */
 #include "evm_internal.h"
+#include "evm_u256.h"
 #include "vm.h"
 
 #include <stdio.h>
@@ -88,6 +89,84 @@ static void run_done(struct run *r)
     vm_world_free(r->w);
 }
 
+static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
+static uint64_t rnd(void)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return rng_state;
+}
+
+/* A word of a random shape: random limbs, a power of two, small, or all ones. */
+static vm_u256 rnd_word(void)
+{
+    vm_u256 r = {{0, 0, 0, 0}};
+    switch (rnd() % 8) {
+    case 6:
+    case 7: /* small signed values, INT64_MIN and -1 included */
+        r.w[0] = (uint64_t)-(int64_t)(rnd() % 100000);
+        if (r.w[0] == 0) r.w[0] = rnd() % 2 ? (uint64_t)INT64_MIN : UINT64_MAX;
+        r.w[1] = r.w[2] = r.w[3] = (uint64_t)((int64_t)r.w[0] >> 63);
+        break;
+    case 0: r.w[rnd() % 4] = (uint64_t)1 << (rnd() % 64); break;
+    case 1: r.w[0] = rnd() % 1000; break;
+    case 2: r.w[0] = r.w[1] = r.w[2] = r.w[3] = UINT64_MAX; break;
+    case 3: r.w[0] = rnd(); r.w[1] = rnd(); break;
+    default:
+        for (int i = 0; i < 4; i++) r.w[i] = rnd();
+    }
+    return r;
+}
+
+/* The interpreter's inline word helpers against vm/u256.c (itself tested
+ * against GMP in tests/u256). */
+static void test_inline_words(void)
+{
+    for (int i = 0; i < 200000; i++) {
+        vm_u256 a = rnd_word(), b = rnd_word();
+        unsigned sh = (unsigned)(rnd() % 256);
+        vm_u256 x;
+        x = w_add(&a, &b);
+        CHECK(vm_u256_eq(x, vm_u256_add(a, b)));
+        x = w_sub(&a, &b);
+        CHECK(vm_u256_eq(x, vm_u256_sub(a, b)));
+        x = w_mul(&a, &b);
+        CHECK(vm_u256_eq(x, vm_u256_mul(a, b)));
+        x = w_div(&a, &b);
+        CHECK(vm_u256_eq(x, vm_u256_div(a, b)));
+        x = w_mod(&a, &b);
+        CHECK(vm_u256_eq(x, vm_u256_mod(a, b)));
+        x = w_sdiv(&a, &b);
+        CHECK(vm_u256_eq(x, vm_u256_sdiv(a, b)));
+        x = w_smod(&a, &b);
+        CHECK(vm_u256_eq(x, vm_u256_smod(a, b)));
+        x = w_shl(&a, sh);
+        CHECK(vm_u256_eq(x, vm_u256_shl(vm_u256_from_u64(sh), a)));
+        x = w_shr(&a, sh);
+        CHECK(vm_u256_eq(x, vm_u256_shr(vm_u256_from_u64(sh), a)));
+        vm_u256 shw = rnd() % 8 ? vm_u256_from_u64(rnd() % 300) : b;
+        x = w_sar(&shw, &a);
+        CHECK(vm_u256_eq(x, vm_u256_sar(shw, a)));
+        vm_u256 idx = rnd() % 8 ? vm_u256_from_u64(rnd() % 40) : b;
+        x = w_byte(&idx, &a);
+        CHECK(vm_u256_eq(x, vm_u256_byte(idx, a)));
+        x = w_signextend(&idx, &a);
+        CHECK(vm_u256_eq(x, vm_u256_signextend(idx, a)));
+        CHECK(w_lt(&a, &b) == (vm_u256_cmp(a, b) < 0));
+        CHECK(w_slt(&a, &b) == (vm_u256_scmp(a, b) < 0));
+        CHECK(w_eq(&a, &b) == vm_u256_eq(a, b));
+        uint8_t be[32];
+        vm_u256_to_be(a, be);
+        x = w_load32_be(be);
+        CHECK(vm_u256_eq(x, a));
+        unsigned n = 1 + (unsigned)(rnd() % 32);
+        x = w_load_be_n(be + 32 - n, n);
+        CHECK(vm_u256_eq(x, vm_u256_from_be(be + 32 - n, n)));
+        if (failures > 20) return;
+    }
+}
+
 static void test_traits(void)
 {
     /* Yellow paper appendix G / EIP-2929 warm costs. */
@@ -167,6 +246,42 @@ static void test_sstore_eip3529(void)
     /* EIP-2200 sentry: with 2300 gas left SSTORE fails, all gas gone. */
     run_code(&r, "6001600055", 2306, false, 0, true);
     CHECK(r.res.status == VM_OUT_OF_GAS && r.res.gas_left == 0);
+    run_done(&r);
+}
+
+static void test_blocks_and_gas_opcode(void)
+{
+    /* GAS must see exactly the constant gas of what ran before it, not of
+     * its whole basic block: PUSH1 1, POP, GAS = 3 + 2 + 2 charged. */
+    struct run r;
+    run_code(&r, "600150" "5a" "600052" "60206000f3", 100000, false, 0, false);
+    CHECK(r.res.status == VM_SUCCESS && r.res.output_size == 32);
+    if (r.res.output_size == 32)
+        CHECK(r.res.output[31] == (uint8_t)((100000 - 7) & 0xff) &&
+              r.res.output[30] == (uint8_t)((100000 - 7) >> 8) &&
+              r.res.output[29] == (uint8_t)((100000 - 7) >> 16));
+    CHECK(r.res.gas_left == 100000 - 7 - 3 - 6 - 3 - 3);
+    run_done(&r);
+
+    /* Blocks: [PUSH1 PUSH1 ADD JUMPI] [PUSH0 STOP] [JUMPDEST POP POP ...] */
+    struct evm_code c = {0};
+    uint8_t code[] = {0x60, 0x01, 0x60, 0x02, 0x01, 0x57, 0x5f, 0x00, 0x5b, 0x50, 0x50, 0x00};
+    CHECK(evm_analyse_into(&c, code, sizeof code) == VM_OK);
+    CHECK(c.blocks[0].gas == 3 + 3 + 3 + 10 && c.blocks[0].min_height == 1 &&
+          c.blocks[0].max_growth == 2);
+    CHECK(c.blocks[6].gas == 2 && c.blocks[6].max_growth == 1);
+    CHECK(c.blocks[8].gas == 1 + 2 + 2 && c.blocks[8].min_height == 2 &&
+          c.blocks[8].max_growth == 0);
+    CHECK(evm_is_jumpdest(&c, 8) && !evm_is_jumpdest(&c, 9) && !evm_is_jumpdest(&c, 100));
+    /* a JUMPDEST inside push data is no destination */
+    uint8_t code2[] = {0x61, 0x5b, 0x5b, 0x5b};
+    CHECK(evm_analyse_into(&c, code2, sizeof code2) == VM_OK);
+    CHECK(!evm_is_jumpdest(&c, 1) && !evm_is_jumpdest(&c, 2) && evm_is_jumpdest(&c, 3));
+    evm_code_release(&c);
+
+    /* Underflow detected at a block's start: ADD on an empty stack fails. */
+    run_code(&r, "01", 100000, false, 0, false);
+    CHECK(r.res.status == VM_STACK_UNDERFLOW && r.res.gas_left == 0);
     run_done(&r);
 }
 
@@ -301,8 +416,10 @@ static void test_static_violation(void)
 int main(void)
 {
     test_traits();
+    test_inline_words();
     test_add_return();
     test_sstore_eip3529();
+    test_blocks_and_gas_opcode();
     test_memory_bounded();
     test_deep_recursion();
     test_revert_returndata();

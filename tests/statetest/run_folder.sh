@@ -1,11 +1,13 @@
 #!/bin/sh
-# Runs `bp statetest` over one fixture folder; skips (exit 77) when the
+# Runs `bp statetest` over fixture folders or files; skips (exit 77) when the
 # official fixtures are not checked out beside the project.
-# usage: run_folder.sh BP FOLDER
+# usage: run_folder.sh BP PATH...
 bp=$1
-folder=$2
-if [ ! -d "$folder" ]; then
-    echo "skip: $folder is absent (the official state tests live in ../shared/fixtures)"
-    exit 77
-fi
-exec "$bp" statetest "$folder"
+shift
+for path in "$@"; do
+    if [ ! -e "$path" ]; then
+        echo "skip: $path is absent (the official state tests live in ../shared/fixtures)"
+        exit 77
+    fi
+done
+exec "$bp" statetest "$@"
