@@ -332,11 +332,15 @@ static int canon_type(const struct abi_type *t, struct vm_buf *out)
     const char *lit = NULL;
     switch (t->kind) {
     case CHAIN_ABI_UINT:
-        snprintf(tmp, sizeof tmp, "uint%u", t->size);
-        lit = tmp;
-        break;
     case CHAIN_ABI_INT:
-        snprintf(tmp, sizeof tmp, "int%u", t->size);
+    case CHAIN_ABI_FIXED_BYTES:
+        /* The sized types: their name, then the size always spelled out
+         * (canonical "uint256", never "uint"). */
+        snprintf(tmp, sizeof tmp, "%s%u",
+                 t->kind == CHAIN_ABI_UINT  ? "uint"
+                 : t->kind == CHAIN_ABI_INT ? "int"
+                                            : "bytes",
+                 t->size);
         lit = tmp;
         break;
     case CHAIN_ABI_ADDRESS:
@@ -344,10 +348,6 @@ static int canon_type(const struct abi_type *t, struct vm_buf *out)
         break;
     case CHAIN_ABI_BOOL:
         lit = "bool";
-        break;
-    case CHAIN_ABI_FIXED_BYTES:
-        snprintf(tmp, sizeof tmp, "bytes%u", t->size);
-        lit = tmp;
         break;
     case CHAIN_ABI_BYTES:
         lit = "bytes";

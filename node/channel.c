@@ -110,6 +110,7 @@ static int reload_app(struct node *n, struct channel *c)
     if (rv) return STORE_ERR_NOMEM;
     c->app_loaded = true;
     c->app_dirty = false;
+    c->app_at_proposal = false;
     return 0;
 }
 
@@ -262,6 +263,7 @@ static void adopt_latest(struct node *n, struct channel *c, const struct store_b
         !(c->rec.flags & STORE_FLAG_DEPOSIT1) && c->tx_kind == TX_NONE) {
         char why[256];
         node_log(n, "channel %s: breakpoint 0 is signed, depositing our share", id);
+        c->next_deposit_ms = now_ms() + 5000;
         if (onchain_deposit(n, c, why, sizeof why)) node_log(n, "cannot deposit: %s", why);
     }
     if (c->rec.status == STORE_CH_FUNDING && (c->rec.flags & STORE_FLAG_DEPOSIT1))
@@ -407,6 +409,7 @@ static int propose_move(struct node *n, struct channel *c, const vm_address *mov
         return -1;
     }
     c->app_dirty = true; /* at `nonce` until the peer signs */
+    c->app_at_proposal = true;
     struct store_breakpoint *p = &c->proposal;
     memset(p, 0, sizeof *p);
     p->bp.channel_id = c->rec.id;
@@ -463,6 +466,7 @@ static void drop_proposal(struct channel *c)
 {
     c->pending = PENDING_NONE;
     c->app_dirty = true;
+    c->app_at_proposal = false;
 }
 
 /* The peer's breakpoint 0 signature (it arrives as PROPOSE at nonce 0). */
@@ -654,9 +658,19 @@ static void on_accept(struct node *n, struct channel *c, const struct p2p_msg *m
     /* The world is at the proposal's state: the record and its storage go
      * into the store in ONE durable write (a crash between two writes would
      * leave the latest breakpoint with the wrong storage). */
-    int rv = STORE_ERR_NOMEM;
-    if (c->app_dirty && c->pending == PENDING_CLOSE) rv = ensure_app(n, c); /* a close keeps the state */
-    else rv = 0;
+    int rv = 0;
+    if (c->pending == PENDING_CLOSE) {
+        rv = ensure_app(n, c); /* a close keeps the state of `latest` */
+    } else if (!c->app_at_proposal) {
+        /* the world is not at our proposal (it was re-sent after a restart):
+         * rebuild it from `latest` and re-execute the move */
+        struct app_outcome out;
+        rv = reload_app(n, c);
+        if (!rv && (app_move(&c->app, &rec.mover, rec.calldata, rec.calldata_len, rec.bp.nonce, &out) ||
+                    memcmp(out.state_root, rec.bp.state_root.b, 32) != 0))
+            rv = STORE_ERR_INVALID;
+        c->app_dirty = true;
+    }
     vm_u256 *keys = calloc(APP_MAX_SLOTS, sizeof *keys), *values = calloc(APP_MAX_SLOTS, sizeof *values);
     int count = !rv && keys && values ? app_slots(&c->app, keys, values, APP_MAX_SLOTS) : -1;
     struct vm_storage_slot *slots = calloc(count > 0 ? (size_t)count : 1, sizeof *slots);
@@ -674,8 +688,10 @@ static void on_accept(struct node *n, struct channel *c, const struct p2p_msg *m
                  (unsigned long long)a->nonce, store_strerror(rv));
         return;
     }
+    bool was_close = c->pending == PENDING_CLOSE;
     c->pending = PENDING_NONE;
-    c->app_dirty = c->proposal.mover.b[0] == 0 && c->proposal.calldata_len == 0 ? true : false;
+    c->app_dirty = was_close; /* a move's world is now exactly `latest` */
+    c->app_at_proposal = false;
     adopt_latest(n, c, &rec);
     answer_waiter(n, c, NULL);
 }
@@ -851,6 +867,18 @@ void channel_tick(struct node *n, struct channel *c, int64_t now)
             answer_waiter(n, c, why);
     }
 
+    /* players[1]'s deposit once breakpoint 0 is signed by both: normally sent
+     * at once (adopt_latest); this retries after a crash between the store
+     * write of breakpoint 0 and the deposit, or after a refusal. A deposit in
+     * flight is stored (onchain.c), so it is never sent twice. */
+    if (c->rec.me == 1 && c->rec.status == STORE_CH_FUNDING && c->has_latest &&
+        !(c->rec.flags & STORE_FLAG_DEPOSIT1) && c->tx_kind == TX_NONE && n->chain_up &&
+        now >= c->next_deposit_ms) {
+        c->next_deposit_ms = now + 5000;
+        node_log(n, "channel %s: breakpoint 0 is signed and our deposit is not on-chain; depositing", id);
+        if (onchain_deposit(n, c, why, sizeof why)) node_log(n, "cannot deposit: %s", why);
+    }
+
     /* breakpoint 0: players[1] proposes until the opener answers */
     if (!c->has_latest && c->has_bp0 && c->rec.me == 1 && c->peer_connected &&
         now >= c->next_resend_ms) {
@@ -870,8 +898,10 @@ void channel_tick(struct node *n, struct channel *c, int64_t now)
     }
 
     /* The final breakpoint goes on-chain: the opener at once, the other as a fallback. */
+    /* (after a restart the peer's silence counts from the load, not from 0) */
+    int64_t heard = c->last_heard_ms ? c->last_heard_ms : c->loaded_ms;
     if (c->rec.status == STORE_CH_CLOSING && c->tx_kind == TX_NONE && n->chain_up &&
-        (c->rec.me == 0 || now - c->last_heard_ms > n->cfg.peer_timeout_ms)) {
+        (c->rec.me == 0 || now - heard > n->cfg.peer_timeout_ms)) {
         if (onchain_conclude(n, c, why, sizeof why)) node_log(n, "channel %s: cannot conclude: %s", id, why);
     }
 
@@ -924,6 +954,7 @@ static int load_one(struct node *n, const vm_bytes32 *id)
     }
     c->signed_any = h.has_own;
     c->own_signed = h.own_max;
+    c->loaded_ms = now_ms();
     if (h.has_latest) {
         rv = store_get_latest(n->store, NULL, id, &c->latest);
         if (rv) {
@@ -940,6 +971,16 @@ static int load_one(struct node *n, const vm_bytes32 *id)
     n->channels = list;
     n->channels[n->n_channels++] = c;
     if (c->rec.status == STORE_CH_SETTLED || c->rec.status == STORE_CH_CONCLUDED) return 0;
+    /* The status follows the latest breakpoint: a crash right after the store
+     * write of a breakpoint (before adopt_latest updated the channel record)
+     * must not leave a final breakpoint unconcluded. */
+    if (c->has_latest && c->rec.status == STORE_CH_FUNDING && (c->rec.flags & STORE_FLAG_DEPOSIT1))
+        c->rec.status = STORE_CH_OPEN;
+    if (c->has_latest && c->latest.bp.is_final &&
+        (c->rec.status == STORE_CH_OPEN || c->rec.status == STORE_CH_FUNDING)) {
+        c->rec.status = STORE_CH_CLOSING;
+        if (persist_channel(n, c)) node_log(n, "warning: cannot update the store");
+    }
     /* a transaction in flight when we stopped: re-broadcast its stored raw bytes */
     onchain_resume_tx(n, c);
     if (c->rec.status == STORE_CH_OPENING && c->rec.n_txs == 0) {

@@ -86,6 +86,7 @@ struct channel {
     struct app app;                  /* the world at `latest` (or at bp 0 being signed) */
     bool app_loaded;
     bool app_dirty;                  /* app holds a state past `latest`: reload before use */
+    bool app_at_proposal;            /* app holds exactly the state of our pending proposal */
     uint8_t *code;                   /* the app's runtime code, checked against code_hash */
     size_t code_len;
     struct store_breakpoint bp0;     /* breakpoint 0 as we computed it (own sig) */
@@ -105,6 +106,7 @@ struct channel {
     bool peer_connected;
     bool synced;                     /* the peer's SYNC was handled since it connected */
     int64_t last_heard_ms;
+    int64_t loaded_ms;               /* when this process loaded the channel (0: created here) */
     int64_t next_ping_ms;
     int64_t next_resend_ms;
     uint64_t ping_seq;
@@ -114,6 +116,7 @@ struct channel {
     struct chain_pending tx;
     struct vm_buf tx_data;
     struct node_waiter chain_waiter; /* bp open / challenge / settle caller */
+    int64_t next_deposit_ms;         /* players[1]: next try to deposit (after a crash or a refusal) */
 };
 
 struct node {

@@ -367,6 +367,11 @@ static void poll_tx(struct node *n, struct channel *c)
         node_log(n, "%s transaction %s mined in block %llu, gas %llu", tx_name(kind), h,
                  (unsigned long long)r.block_number, (unsigned long long)r.gas_used);
         if (kind == TX_OPEN && c->rec.status == STORE_CH_OPENING) c->rec.status = STORE_CH_FUNDING;
+        /* our deposit is in: the pot is complete (the Deposited event says the same later) */
+        if (kind == TX_DEPOSIT) {
+            c->rec.flags |= STORE_FLAG_DEPOSIT1;
+            if (c->rec.status == STORE_CH_FUNDING && c->has_latest) c->rec.status = STORE_CH_OPEN;
+        }
         /* the receipt may come before the Opened event: breakpoint 0 starts on either */
         if (kind == TX_OPEN && c->rec.status == STORE_CH_FUNDING) channel_start(n, c);
         /* open/deposit waiters also learn from events; answer now with the receipt */
@@ -450,7 +455,11 @@ static void on_event(struct node *n, const struct chain_event *ev)
         }
         return;
     case CHAIN_EV_DEPOSITED:
-        if (!c || (c->rec.flags & STORE_FLAG_DEPOSIT1)) return;
+        if (!c) return;
+        if (c->rec.flags & STORE_FLAG_DEPOSIT1) {
+            if (c->rec.status == STORE_CH_FUNDING && c->has_latest) c->rec.status = STORE_CH_OPEN;
+            break;
+        }
         c->rec.flags |= STORE_FLAG_DEPOSIT1;
         node_log(n, "channel %s funded: pot complete", id);
         if (c->rec.status == STORE_CH_FUNDING && c->has_latest) c->rec.status = STORE_CH_OPEN;

@@ -403,8 +403,11 @@ void vm_evm_free(struct vm_evm *evm);
  * calls, against host. For a message at depth 0 the caller has already
  * checked the sender's balance and, for a create, bumped the sender's nonce
  * and put the new address in msg->recipient.
- * Out: *result (free with vm_result_free). Returns VM_OK, or VM_ERR_NOMEM if
- * the run could not be completed (then the host has been reverted).
+ * Out: *result (free with vm_result_free). If any frame ran a precompile
+ * this build does not provide (0x0a), the whole run is reverted and
+ * result->status is VM_UNSUPPORTED with gas_left 0.
+ * Returns VM_OK, or VM_ERR_NOMEM if the run could not be completed (then the
+ * host has been reverted).
  */
 VM_WARN_UNUSED int vm_evm_execute(struct vm_evm *evm, const struct vm_host *host,
                                   const struct vm_tx_context *tx, const struct vm_message *msg,

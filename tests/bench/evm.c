@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #define BENCH_GAS 1000000000LL
+#define MAX_RUNS 2000
 
 static const char *const bench_names[] = {
     "snailtracer", "blake2b_shifts", "sha1_divs",  "weierstrudel", "loop_with_many_jumpdests",
@@ -41,6 +42,19 @@ static double now_s(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Median of t[0..n) (sorts t); n >= 1. */
+static double median(double *t, int n)
+{
+    qsort(t, (size_t)n, sizeof *t, cmp_double);
+    return n % 2 ? t[n / 2] : 0.5 * (t[n / 2 - 1] + t[n / 2]);
 }
 
 static char *read_file(const char *path, size_t *len)
@@ -222,7 +236,8 @@ static bool anvil_set_code(struct anvil *a, const char *addr, const char *code_h
     return r && strstr(r, "\"result\"");
 }
 
-/* Best time of eth_call(to, data) over reps; *out_ok: the result matched expect. */
+/* Median time of eth_call(to, data) over reps (<= 256); *out_ok: every
+ * result matched expect. Returns -1 if a request failed. */
 static double anvil_call(struct anvil *a, const char *addr, const char *data_hex, int reps,
                          const char *expect, size_t expect_len, bool *out_ok)
 {
@@ -233,21 +248,23 @@ static double anvil_call(struct anvil *a, const char *addr, const char *data_hex
              "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"eth_call\",\"params\":[{\"to\":\"%s\","
              "\"gas\":\"0x3b9aca00\",\"data\":\"0x%s\"},\"latest\"]}",
              addr, data_hex);
-    double best = 1e9;
-    bool ok = false;
-    for (int i = 0; i < reps; i++) {
+    double times[256];
+    if (reps > 256) reps = 256;
+    bool ok = true;
+    int done = 0;
+    for (; done < reps; done++) {
         double t0 = now_s();
         const char *r = rpc(a, body);
-        double t = now_s() - t0;
+        times[done] = now_s() - t0;
         if (!r) break;
-        if (t < best) best = t;
         const char *res = strstr(r, "\"result\":\"0x");
-        ok = res && (!expect || (strncmp(res + 12, expect, expect_len) == 0 &&
-                                 res[12 + expect_len] == '"'));
+        if (!res || (expect && (strncmp(res + 12, expect, expect_len) != 0 ||
+                                res[12 + expect_len] != '"')))
+            ok = false;
     }
     free(body);
-    if (out_ok) *out_ok = ok;
-    return best;
+    if (out_ok) *out_ok = ok && done == reps;
+    return done == reps ? median(times, done) : -1;
 }
 
 int main(int argc, char **argv)
@@ -284,20 +301,21 @@ int main(int argc, char **argv)
     double anvil_empty = 0;
     if (use_anvil) {
         if (!anvil_set_code(&anvil, empty_addr, "00")) use_anvil = false;
-        else anvil_empty = anvil_call(&anvil, empty_addr, "", 50, NULL, 0, NULL);
-        printf("anvil empty eth_call: %.3f ms (subtracted)\n", anvil_empty * 1e3);
+        else anvil_empty = anvil_call(&anvil, empty_addr, "", 101, NULL, 0, NULL);
+        if (anvil_empty < 0) use_anvil = false;
+        printf("anvil empty eth_call (median of 101): %.3f ms (subtracted)\n", anvil_empty * 1e3);
     }
 
+    int rc = 1, wrong = 0, n_ratio = 0;
+    double log_sum = 0;
     struct ours o = {0};
-    if (vm_world_new(&o.w) || vm_evm_new(&o.evm)) return 1;
+    if (vm_world_new(&o.w) || vm_evm_new(&o.evm)) goto out;
     o.sender.b[19] = 0x5e;
     o.contract.b[0] = 0xbe;
     o.contract.b[19] = 1;
-    if (vm_world_set_account(o.w, &o.sender, 0, vm_u256_from_u64(0), NULL, 0)) return 1;
+    if (vm_world_set_account(o.w, &o.sender, 0, vm_u256_from_u64(0), NULL, 0)) goto out;
 
     printf("%-36s %12s %12s %8s\n", "input", "ours ms", "anvil ms", "ratio");
-    int wrong = 0, n_ratio = 0;
-    double log_sum = 0;
     for (size_t b = 0; b < sizeof bench_names / sizeof bench_names[0]; b++) {
         const char *name = bench_names[b];
         snprintf(path, sizeof path, "%s/hex/%s.runtime.hex", dir, name);
@@ -316,7 +334,7 @@ int main(int argc, char **argv)
         if (!code || vm_hex_decode(ch, code, code_cap, &code_len) ||
             vm_world_set_account(o.w, &o.contract, 1, vm_u256_from_u64(0), code, code_len)) {
             fprintf(stderr, "%s: bad code\n", name);
-            return 1;
+            goto out;
         }
         if (use_anvil && !anvil_set_code(&anvil, anvil_addr, ch))
             fprintf(stderr, "%s: anvil_setCode failed\n", name);
@@ -335,7 +353,7 @@ int main(int argc, char **argv)
             uint8_t *input = malloc(in_cap);
             if (!input || vm_hex_decode(data_hex, input, in_cap, &in_len)) {
                 fprintf(stderr, "%s: bad calldata\n", key);
-                return 1;
+                goto out;
             }
 
             long long exp_gas = 0;
@@ -346,10 +364,10 @@ int main(int argc, char **argv)
                                          &exp_out, &exp_out_len);
             /* Check once, then time. */
             struct vm_result res;
-            if (run_ours(&o, input, in_len, &res)) return 1;
+            if (run_ours(&o, input, in_len, &res)) goto out;
             long long used = BENCH_GAS - res.gas_left;
             char *out_hex = malloc(res.output_size * 2 + 3);
-            if (!out_hex) return 1;
+            if (!out_hex) goto out;
             vm_hex_encode(res.output, res.output_size, out_hex);
             bool ok = have_exp && used == exp_gas &&
                       strcmp(exp_status, res.status == VM_SUCCESS ? "ok" : "fail") == 0 &&
@@ -363,19 +381,20 @@ int main(int argc, char **argv)
             vm_result_free(&res);
             free(out_hex);
 
-            double best = 1e9, total = 0;
+            /* Median of repeated runs: at least 5, more until min_time. */
+            double times[MAX_RUNS], total = 0;
             int runs = 0;
-            while (runs < 3 || (total < min_time && runs < 100000)) {
+            while (runs < 5 || (total < min_time && runs < MAX_RUNS)) {
                 double t0 = now_s();
-                if (run_ours(&o, input, in_len, &res)) return 1;
+                if (run_ours(&o, input, in_len, &res)) goto out;
                 double t = now_s() - t0;
                 vm_result_free(&res);
                 total += t;
-                if (t < best) best = t;
-                runs++;
+                times[runs++] = t;
             }
+            double best = median(times, runs);
             if (use_anvil) {
-                int reps = best > 0.05 ? 5 : 20;
+                int reps = best > 0.05 ? 7 : 21;
                 bool aok = false;
                 double at = anvil_call(&anvil, anvil_addr, data_hex, reps, exp_out, exp_out_len,
                                        &aok) - anvil_empty;
@@ -395,6 +414,8 @@ int main(int argc, char **argv)
         free(code_hex);
         free(calls);
     }
+    rc = wrong ? 1 : 0;
+out:
     if (n_ratio)
         printf("geometric mean of anvil/ours over %d inputs: %.2f (>= 1.0: as fast as revm)\n",
                n_ratio, exp(log_sum / n_ratio));
@@ -402,5 +423,6 @@ int main(int argc, char **argv)
     vm_evm_free(o.evm);
     vm_world_free(o.w);
     free(expected);
-    return wrong ? 1 : 0;
+    if (rc) fprintf(stderr, "bench_evm: %s\n", wrong ? "WRONG RESULTS: these figures are void" : "error");
+    return rc;
 }

@@ -357,19 +357,16 @@ static void types_to_list(const char *json_types, char *out, size_t cap)
 static void ethers_crosscheck(const char *node, const char *script)
 {
     char path[] = "/tmp/bp-abi-cases-XXXXXX";
-    int fd = mkstemp(path);
-    CHECK(fd >= 0);
-    if (fd < 0) return;
-    FILE *f = fdopen(fd, "w");
+    FILE *f = cases_file(path);
+    CHECK(f != NULL);
+    if (!f) return;
     fputc('[', f);
     size_t n = sizeof xcases / sizeof *xcases;
     for (size_t i = 0; i < n; i++)
         fprintf(f, "%s{\"types\":%s,\"values\":%s}", i ? "," : "", xcases[i][0], xcases[i][1]);
     fputs("]\n", f);
     fclose(f);
-    char cmd[1024];
-    snprintf(cmd, sizeof cmd, "'%s' '%s' '%s'", node, script, path);
-    FILE *p = popen(cmd, "r");
+    FILE *p = node_script(node, script, path);
     CHECK(p != NULL);
     size_t got = 0;
     static char line[1 << 16];

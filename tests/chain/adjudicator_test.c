@@ -79,15 +79,12 @@ int main(int argc, char **argv)
         printf("adjudicator_test: SKIP: contract artifacts not built (%s)\n", argv[2]);
         return 77;
     }
-    char dir[] = "/tmp/bp-adj-XXXXXX";
-    if (!mkdtemp(dir)) return 1;
-    char log[256], url[256];
-    snprintf(log, sizeof log, "%s/anvil.log", dir);
-    pid_t pid = anvil_start(argv[1], log, NULL, url, sizeof url);
-    if (pid < 0) return 1;
+    struct anvil_tmp anvil;
+    char url[256];
+    if (!anvil_tmp_start(&anvil, "/tmp/bp-adj-XXXXXX", argv[1], url, sizeof url)) return 1;
     struct chain_client_opts co = {.expected_chain_id = 31337};
     if (chain_client_new(url, &co, &cl) != CHAIN_OK || vm_secp_new(&secp) != VM_OK) {
-        proc_stop(pid);
+        proc_stop(anvil.pid);
         return 1;
     }
     size_t kl;
@@ -235,11 +232,5 @@ out:
     vm_secp_free(secp);
     free(k0);
     free(k1);
-    proc_stop(pid);
-    int ret = check_report("adjudicator_test");
-    if (ret == 0) {
-        unlink(log);
-        rmdir(dir);
-    }
-    return ret;
+    return anvil_tmp_finish(&anvil, "adjudicator_test");
 }

@@ -493,18 +493,12 @@ int main(int argc, char **argv)
         fprintf(stderr, "anvil_test: %s not found — run scripts/setup (npm ci)\n", argv[1]);
         return 77;
     }
-    char dir[] = "/tmp/bp-anvil-XXXXXX";
-    if (!mkdtemp(dir)) return 1;
-    char log[256];
-    snprintf(log, sizeof log, "%s/anvil.log", dir);
-    pid_t pid = anvil_start(argv[1], log, NULL, anvil_url, sizeof anvil_url);
-    if (pid < 0) {
-        fprintf(stderr, "anvil_test: anvil did not start (see %s)\n", log);
+    struct anvil_tmp anvil;
+    if (!anvil_tmp_start(&anvil, "/tmp/bp-anvil-XXXXXX", argv[1], anvil_url, sizeof anvil_url))
         return 1;
-    }
     struct chain_client_opts co = {.expected_chain_id = 31337};
     if (chain_client_new(anvil_url, &co, &cl) != CHAIN_OK || vm_secp_new(&secp) != VM_OK) {
-        proc_stop(pid);
+        proc_stop(anvil.pid);
         return 1;
     }
     size_t kl;
@@ -523,11 +517,5 @@ int main(int argc, char **argv)
     chain_client_free(cl);
     vm_secp_free(secp);
     free(key0);
-    proc_stop(pid);
-    int rc = check_report("anvil_test");
-    if (rc == 0) {
-        unlink(log);
-        rmdir(dir);
-    }
-    return rc;
+    return anvil_tmp_finish(&anvil, "anvil_test");
 }

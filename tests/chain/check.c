@@ -11,9 +11,6 @@
 #include <time.h>
 #include <unistd.h>
 
-int check_failures;
-int check_count;
-
 static int nibble(char c)
 {
     if (c >= '0' && c <= '9') return c - '0';
@@ -63,10 +60,20 @@ void check_hex(const char *file, int line, const uint8_t *data, size_t len, cons
     free(w);
 }
 
-int check_report(const char *name)
+FILE *cases_file(char *path)
 {
-    printf("%s: %d checks, %d failed\n", name, check_count, check_failures);
-    return check_failures ? 1 : 0;
+    int fd = mkstemp(path);
+    if (fd < 0) return NULL;
+    FILE *f = fdopen(fd, "w");
+    if (!f) close(fd);
+    return f;
+}
+
+FILE *node_script(const char *node, const char *script, const char *cases_path)
+{
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "'%s' '%s' '%s'", node, script, cases_path);
+    return popen(cmd, "r");
 }
 
 pid_t proc_start(char *const argv[], const char *log_path)
@@ -158,4 +165,30 @@ pid_t anvil_start(const char *anvil_path, const char *log_path, const char *cons
     }
     snprintf(url, cap, "http://%s", addr);
     return pid;
+}
+
+bool anvil_tmp_start(struct anvil_tmp *a, const char *dir_pattern, const char *anvil_path,
+                     char *url, size_t cap)
+{
+    a->pid = -1;
+    snprintf(a->dir, sizeof a->dir, "%s", dir_pattern);
+    if (!mkdtemp(a->dir)) return false;
+    snprintf(a->log, sizeof a->log, "%s/anvil.log", a->dir);
+    a->pid = anvil_start(anvil_path, a->log, NULL, url, cap);
+    if (a->pid < 0) {
+        fprintf(stderr, "anvil did not start (see %s)\n", a->log);
+        return false;
+    }
+    return true;
+}
+
+int anvil_tmp_finish(struct anvil_tmp *a, const char *name)
+{
+    proc_stop(a->pid);
+    int ret = check_report(name);
+    if (ret == 0) {
+        unlink(a->log);
+        rmdir(a->dir);
+    }
+    return ret;
 }

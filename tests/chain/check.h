@@ -1,8 +1,8 @@
 /*
- * check.h — the few helpers the chain tests share: value checks that report
- * and count failures (a test keeps going to show every mismatch), hex
- * helpers, and starting/stopping a helper process (anvil, the misbehaving
- * node.js server) by its PID with its output in a log file.
+ * check.h — the few helpers the chain tests share: the value checks of
+ * tests/lib/check.h, hex checks and helpers, and starting/stopping a helper
+ * process (anvil, the misbehaving node.js server) by its PID with its output
+ * in a log file.
  */
 #ifndef BP_TESTS_CHAIN_CHECK_H
 #define BP_TESTS_CHAIN_CHECK_H
@@ -13,29 +13,7 @@
 #include <stdio.h>
 #include <sys/types.h>
 
-extern int check_failures;
-extern int check_count;
-
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        check_count++;                                                                             \
-        if (!(cond)) {                                                                             \
-            check_failures++;                                                                      \
-            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);               \
-        }                                                                                          \
-    } while (0)
-
-/* Compares integers and prints both sides on a mismatch. */
-#define CHECK_EQ(a, b)                                                                             \
-    do {                                                                                           \
-        long long check_a_ = (long long)(a), check_b_ = (long long)(b);                            \
-        check_count++;                                                                             \
-        if (check_a_ != check_b_) {                                                                \
-            check_failures++;                                                                      \
-            fprintf(stderr, "%s:%d: CHECK_EQ failed: %s = %lld, %s = %lld\n", __FILE__, __LINE__,  \
-                    #a, check_a_, #b, check_b_);                                                   \
-        }                                                                                          \
-    } while (0)
+#include "../lib/check.h"
 
 /* Compares bytes with the hex text want (no 0x, whitespace ignored). */
 #define CHECK_HEX(data, len, want) check_hex(__FILE__, __LINE__, (data), (len), (want))
@@ -44,9 +22,6 @@ void check_hex(const char *file, int line, const uint8_t *data, size_t len, cons
 /* Decodes hex (optional 0x, whitespace ignored) into a malloc'ed buffer; aborts on bad input
  * (the input is the test's own constant). */
 uint8_t *hex_alloc(const char *hex, size_t *len);
-
-/* Prints the summary; returns the process exit code (0 if no failure). */
-int check_report(const char *name);
 
 /*
  * Starts argv[0] (a path) with stdout and stderr to log_path, in its own
@@ -62,9 +37,32 @@ bool proc_wait_line(pid_t pid, const char *log_path, const char *prefix, long ti
 /* Sends SIGTERM to exactly pid (then SIGKILL after 3 s) and reaps it. */
 void proc_stop(pid_t pid);
 
+/* Creates a temporary file from the mkstemp pattern path (rewritten in place
+ * to the real name) and opens it for writing the cases of a node script.
+ * Returns the stream or NULL. */
+FILE *cases_file(char *path);
+/* Runs `node script cases_path` (argv quoted) and returns its stdout to read
+ * (close with pclose), or NULL. */
+FILE *node_script(const char *node, const char *script, const char *cases_path);
+
 /* Starts anvil (--hardfork cancun on 127.0.0.1, a free port) with extra
  * arguments; writes the URL to url. Returns the PID or -1. */
 pid_t anvil_start(const char *anvil_path, const char *log_path, const char *const *extra, char *url,
                   size_t cap);
+
+/* An anvil with its log in a fresh temporary directory (kept if a check fails). */
+struct anvil_tmp {
+    char dir[64];
+    char log[128];
+    pid_t pid;
+};
+/* Makes the directory from the mkdtemp pattern dir_pattern and starts anvil
+ * (as anvil_start) logging there; writes the URL to url. Returns false (and
+ * says why on stderr) if either fails. */
+bool anvil_tmp_start(struct anvil_tmp *a, const char *dir_pattern, const char *anvil_path,
+                     char *url, size_t cap);
+/* Stops anvil, prints the check summary as name and, if no check failed,
+ * removes the log and the directory. Returns the process exit code. */
+int anvil_tmp_finish(struct anvil_tmp *a, const char *name);
 
 #endif

@@ -128,18 +128,15 @@ int main(int argc, char **argv)
     }
     setenv("BP_NODE_MODULES", argv[3], 1);
     char path[] = "/tmp/bp-event-cases-XXXXXX";
-    int fd = mkstemp(path);
-    if (fd < 0) return 1;
-    FILE *f = fdopen(fd, "w");
+    FILE *f = cases_file(path);
+    if (!f) return 1;
     size_t n = sizeof cases / sizeof *cases;
     fputc('[', f);
     for (size_t i = 0; i < n; i++)
         fprintf(f, "%s{\"event\":\"%s\",\"values\":%s}", i ? "," : "", cases[i][0], cases[i][1]);
     fputs("]\n", f);
     fclose(f);
-    char cmd[1024];
-    snprintf(cmd, sizeof cmd, "'%s' '%s' '%s'", argv[1], argv[2], path);
-    FILE *p = popen(cmd, "r");
+    FILE *p = node_script(argv[1], argv[2], path);
     CHECK(p != NULL);
     static char line[1 << 14];
     size_t got = 0;

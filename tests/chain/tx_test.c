@@ -62,9 +62,8 @@ int main(int argc, char **argv)
     size_t n = sizeof cases / sizeof *cases;
 
     char path[] = "/tmp/bp-tx-cases-XXXXXX";
-    int fd = mkstemp(path);
-    if (fd < 0) return 1;
-    FILE *f = fdopen(fd, "w");
+    FILE *f = cases_file(path);
+    if (!f) return 1;
     fputc('[', f);
     for (size_t i = 0; i < n; i++) {
         const struct tcase *t = &cases[i];
@@ -78,9 +77,7 @@ int main(int argc, char **argv)
     fputs("]\n", f);
     fclose(f);
 
-    char cmd[1024];
-    snprintf(cmd, sizeof cmd, "'%s' '%s' '%s'", argv[1], argv[2], path);
-    FILE *p = popen(cmd, "r");
+    FILE *p = node_script(argv[1], argv[2], path);
     CHECK(p != NULL);
     char line[8192];
     size_t got = 0;

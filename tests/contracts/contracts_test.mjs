@@ -5,14 +5,14 @@
 // ethers' ABI coder. Prints a gas report and a final "N passed, M failed".
 //
 //   node contracts_test.mjs ARTIFACT_DIR ANVIL_PATH
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import solc from 'solc';
 import { ethers } from 'ethers';
+import anvilLib from '../lib/anvil.js';
+import eip712 from '../lib/eip712.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const [artifactDir, anvilPath] = process.argv.slice(2);
@@ -29,26 +29,15 @@ const DAY = 86400;
 // ---------------------------------------------------------------------------
 // anvil: started here, stopped by its PID on every exit path
 // ---------------------------------------------------------------------------
-let anvil = null;
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bp-contracts-'));
 function stopAnvil() {
-  if (anvil && anvil.exitCode === null && anvil.signalCode === null) {
-    try {
-      process.kill(anvil.pid, 'SIGKILL');
-    } catch {}
-  }
-  anvil = null;
+  anvilLib.stop();
   try {
     fs.rmSync(tmp, { recursive: true, force: true });
   } catch {}
 }
+// anvilLib kills anvil on exit and on signals (which exit); this removes tmp.
 process.on('exit', stopAnvil);
-for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-  process.on(sig, () => {
-    stopAnvil();
-    process.exit(1);
-  });
-}
 // Setup failures (no anvil, bad artifacts) end the run as one failed test.
 for (const ev of ['uncaughtException', 'unhandledRejection']) {
   process.on(ev, (e) => {
@@ -59,49 +48,20 @@ for (const ev of ['uncaughtException', 'unhandledRejection']) {
   });
 }
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
+// Ready once it answers and has written its config (the dev account keys).
 async function startAnvil() {
-  for (let attempt = 0; attempt < 5; attempt++) {
-    const port = await freePort();
-    const cfg = path.join(tmp, 'anvil.json');
-    try {
-      fs.rmSync(cfg, { force: true });
-    } catch {}
-    anvil = spawn(anvilPath, ['--hardfork', 'cancun', '--host', '127.0.0.1', '--port', String(port),
-      '--config-out', cfg, '--accounts', '4'], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    anvil.stderr.on('data', (d) => (stderr += d));
-    const url = `http://127.0.0.1:${port}`;
-    for (let i = 0; i < 100; i++) {
-      if (anvil.exitCode !== null) break;
-      try {
-        const r = await fetch(url, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_chainId', params: [] }),
-        });
-        if (r.ok && fs.existsSync(cfg) && fs.statSync(cfg).size > 0) {
-          return { url, keys: JSON.parse(fs.readFileSync(cfg, 'utf8')).private_keys };
-        }
-      } catch {}
-      await sleep(100);
-    }
-    console.error(`anvil did not come up on port ${port}: ${stderr.trim()}`);
-    stopAnvil();
-  }
-  throw new Error('could not start anvil');
+  const cfg = path.join(tmp, 'anvil.json');
+  const ready = async (url) => {
+    await anvilLib.rpc(url, 'eth_chainId', []);
+    return fs.existsSync(cfg) && fs.statSync(cfg).size > 0;
+  };
+  const url = await anvilLib.start(anvilPath, {
+    args: ['--config-out', cfg, '--accounts', '4'],
+    attempts: 5,
+    beforeSpawn: () => fs.rmSync(cfg, { force: true }),
+    ready,
+  });
+  return { url, keys: JSON.parse(fs.readFileSync(cfg, 'utf8')).private_keys };
 }
 
 // ---------------------------------------------------------------------------
@@ -214,16 +174,7 @@ function channelIdOf(p, adjudicator = adjAddr, cid = chainId) {
     ['uint256', 'address', 'address', 'bytes32', 'address[2]', 'uint256[2]', 'bytes32', 'uint64', 'bytes32'],
     [cid, adjudicator, p.app, p.codeHash, p.players, p.deposits, p.initArgsHash, p.challengePeriod, p.salt]));
 }
-const BP_TYPES = {
-  Breakpoint: [
-    { name: 'channelId', type: 'bytes32' },
-    { name: 'nonce', type: 'uint64' },
-    { name: 'stateRoot', type: 'bytes32' },
-    { name: 'moveHash', type: 'bytes32' },
-    { name: 'payouts', type: 'uint256[]' },
-    { name: 'isFinal', type: 'bool' },
-  ],
-};
+const BP_TYPES = eip712.BREAKPOINT_TYPES;
 function domain(opts = {}) {
   return { name: opts.name ?? 'breakpoint', version: opts.version ?? '1', chainId: opts.chainId ?? chainId,
     verifyingContract: opts.verifyingContract ?? adjAddr };
@@ -561,13 +512,7 @@ await test('conclude: signatures from anvil eth_signTypedData_v4 match ethers; p
   const bp = makeBp(id, 7, [pot / 3n, pot - pot / 3n], true);
   // the independent reference: anvil signs the same typed data
   const typed = {
-    types: {
-      EIP712Domain: [
-        { name: 'name', type: 'string' }, { name: 'version', type: 'string' },
-        { name: 'chainId', type: 'uint256' }, { name: 'verifyingContract', type: 'address' },
-      ],
-      ...BP_TYPES,
-    },
+    types: eip712.TYPED_DATA_TYPES,
     primaryType: 'Breakpoint',
     domain: { ...domain(), chainId: Number(chainId) },
     message: { ...bp, payouts: bp.payouts.map(String) },

@@ -98,21 +98,23 @@ async function main() {
   check(`at least ${MIN_KILLS} kills, both nodes killed`, kills >= MIN_KILLS && killsOf.alice > 0 && killsOf.bob > 0);
 
   for (const [i, channel] of channels.entries()) {
+    let why = '';
     const ok = await L.waitFor(async () => {
       const e = await L.events(d, 'Concluded', channel);
-      const a = (await alice.status(channel)).json, b = (await bob.status(channel)).json;
-      return e.length === 1 && a.state === 'concluded' && b.state === 'concluded' && a.nonce === b.nonce &&
-        Number(e[0].words[0]) === a.nonce ? a : null;
+      const a = (await alice.status(channel)), b = (await bob.status(channel));
+      why = `events ${JSON.stringify(e.map((x) => x.words.map(String)))}; alice ${a.out}${a.err}; bob ${b.out}${b.err}`;
+      return e.length === 1 && a.json.state === 'concluded' && b.json.state === 'concluded' &&
+        a.json.nonce === b.json.nonce && Number(e[0].words[0]) === a.json.nonce;
     }, 30000);
-    check(`game ${i + 1}: concluded on-chain once, at the nonce both nodes hold`, ok, `${alice.tail(4)}\n${bob.tail(4)}`);
+    check(`game ${i + 1}: concluded on-chain once, at the nonce both nodes hold`, ok, why);
   }
   check('no challenge happened', (await Promise.all(channels.map((c) => L.events(d, 'Challenged', c)))).every((e) => e.length === 0));
 
   // --- kill -9 exactly between the durable store write and the send (the node's test hook)
   log('# kill -9 between the store write and the send (BP_TEST_KILL_AFTER_SIGN)');
   const HOOK_KILLS = 10;
-  let hookKills = 0, resurrect = true;
-  const armed = (p) => { p.env = hookKills < HOOK_KILLS ? { BP_TEST_KILL_AFTER_SIGN: String(1 + Math.floor(rand() * 3)) } : {}; };
+  let hookKills = 0, resurrect = true, arming = false;
+  const armed = (p) => { p.env = arming && hookKills < HOOK_KILLS ? { BP_TEST_KILL_AFTER_SIGN: String(1 + Math.floor(rand() * 3)) } : {}; };
   const resurrector = (async () => {
     while (resurrect) {
       for (const p of players) {
@@ -120,16 +122,19 @@ async function main() {
           if (/test hook: killing this node/.test(p.tail(2))) hookKills++;
           p.proc = null;
           armed(p);
-          await p.start();
+          await p.start(false); // an armed node may die again before it answers
         }
       }
       await L.sleep(50);
     }
   })();
   for (let g = 0; g < 3; g++) {
-    for (const p of players) { armed(p); await p.stop(); await p.start(); }
+    arming = false;
+    for (const p of players) { while (!p.proc) await L.sleep(50); armed(p); await p.stop(); await p.start(); }
     const { channel } = await L.openChannel(alice, bob, d, { deposit: '1000gwei', peerDeposit: '1000gwei' });
     channels.push(channel);
+    arming = true;
+    for (const p of players) { while (!p.proc) await L.sleep(50); armed(p); await p.stop(); await p.start(); }
     const game = kinds[g % 3];
     for (let i = 0; i < game.length; i++) await playUntilDone(players, i % 2 ? bob : alice, channel, game[i], Date.now() + 60000);
     const ok = await L.waitFor(async () => {
@@ -140,6 +145,7 @@ async function main() {
     check(`hook game ${g + 1} finished and concluded (${hookKills} kills between store and send so far)`, ok,
       `${alice.tail(4)}\n${bob.tail(4)}`);
   }
+  arming = false;
   resurrect = false;
   await resurrector;
   for (const p of players) { p.env = {}; if (p.proc) await p.stop(); await p.start(); }

@@ -162,7 +162,7 @@ class Player {
   async stop() { // graceful, returns the exit code
     if (!this.proc) return 0;
     const p = this.proc;
-    process.kill(p.pid, 'SIGTERM');
+    try { process.kill(p.pid, 'SIGTERM'); } catch (e) { /* already gone */ }
     const t = setTimeout(() => { try { process.kill(p.pid, 'SIGKILL'); } catch (e) { /* gone */ } }, 15000);
     await p.exited;
     clearTimeout(t);

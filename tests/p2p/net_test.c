@@ -80,10 +80,10 @@ static void test_exchange(struct vm_secp *secp)
 
     /* HELLO cannot be sent; an unknown peer is not connected. */
     struct p2p_msg *m = new_msg(P2P_MSG_HELLO);
-    CHECK_EQ_INT(p2p_send(a.p, &b.addr, m), P2P_ERR_INVALID);
+    CHECK_EQ(p2p_send(a.p, &b.addr, m), P2P_ERR_INVALID);
     free(m);
     vm_address nobody = {{1, 2, 3}};
-    CHECK_EQ_INT(send_ping(&a, &nobody, 1), P2P_ERR_NOT_CONNECTED);
+    CHECK_EQ(send_ping(&a, &nobody, 1), P2P_ERR_NOT_CONNECTED);
     CHECK(!p2p_peer_connected(a.p, &nobody));
 
     /* One of each type from a to b, the SYNC_REPLY at its maximal size. */
@@ -121,7 +121,7 @@ static void test_exchange(struct vm_secp *secp)
     sent[5]->u.close.base_nonce = 12;
     sent[6]->u.ping.seq = 77;
     for (int i = 0; i < 7; i++)
-        CHECK_EQ_INT(p2p_send(a.p, &b.addr, sent[i]), P2P_OK);
+        CHECK_EQ(p2p_send(a.p, &b.addr, sent[i]), P2P_OK);
     CHECK_WITHIN(tnode_msgs(&b) == 7, 5000);
     for (int i = 0; i < 7 && tnode_msgs(&b) == 7; i++) {
         CHECK(memcmp(&b.msgs[i], sent[i], sizeof *sent[i]) == 0);
@@ -140,7 +140,7 @@ static void test_exchange(struct vm_secp *secp)
         int rc;
         while ((rc = send_ping(&a, &b.addr, 1000 + s)) == P2P_ERR_BUSY)
             sleep_ms(5);
-        CHECK_EQ_INT(rc, P2P_OK);
+        CHECK_EQ(rc, P2P_OK);
     }
     CHECK_WITHIN(tnode_msgs(&b) == 7 + n && tnode_msgs(&a) == a_before + n, 30000);
     bool in_order = true;
@@ -155,11 +155,11 @@ static void test_exchange(struct vm_secp *secp)
     struct p2p_stats sa, sb;
     p2p_stats(a.p, &sa);
     p2p_stats(b.p, &sb);
-    CHECK_EQ_INT(sa.frames_sent, 7 + n);
-    CHECK_EQ_INT(sb.frames_received, 7 + n);
-    CHECK_EQ_INT(sb.frames_dropped, 0);
-    CHECK_EQ_INT(sa.handshakes_ok, 1);
-    CHECK_EQ_INT(sb.handshakes_ok, 1);
+    CHECK_EQ(sa.frames_sent, 7 + n);
+    CHECK_EQ(sb.frames_received, 7 + n);
+    CHECK_EQ(sb.frames_dropped, 0);
+    CHECK_EQ(sa.handshakes_ok, 1);
+    CHECK_EQ(sb.handshakes_ok, 1);
     /* Round-trip figures (printed, not asserted: sanitizers slow this down). */
     b.slow_us = 0;
     uint64_t rtt_us[200];
@@ -167,7 +167,7 @@ static void test_exchange(struct vm_secp *secp)
         size_t before = tnode_msgs(&a);
         struct timespec t0, t1;
         clock_gettime(CLOCK_MONOTONIC, &t0);
-        CHECK_EQ_INT(send_ping(&a, &b.addr, 90000 + (uint64_t)i), P2P_OK);
+        CHECK_EQ(send_ping(&a, &b.addr, 90000 + (uint64_t)i), P2P_OK);
         uint64_t give_up = now_ms() + 5000;
         while (tnode_msgs(&a) == before && now_ms() < give_up) {
         }
@@ -210,8 +210,8 @@ static void test_refusals(struct vm_secp *secp)
     sleep_ms(300); /* C redials a few times meanwhile */
     CHECK(!p2p_peer_connected(c.p, &b.addr));
     CHECK(!p2p_peer_connected(b.p, &c.addr));
-    CHECK_EQ_INT(tnode_ups(&c), 0);
-    CHECK_EQ_INT(tnode_ups(&b), 1); /* only A */
+    CHECK_EQ(tnode_ups(&c), 0);
+    CHECK_EQ(tnode_ups(&b), 1); /* only A */
     CHECK(p2p_peer_connected(b.p, &a.addr));
 
     tnode_free(&c);
@@ -232,7 +232,7 @@ static void test_refusals(struct vm_secp *secp)
     tnode_free(&d);
 
     /* A still talks to B. */
-    CHECK_EQ_INT(send_ping(&a, &b.addr, 9), P2P_OK);
+    CHECK_EQ(send_ping(&a, &b.addr, 9), P2P_OK);
     CHECK_WITHIN(tnode_msgs(&b) == 1, 3000);
     tnode_free(&a);
     tnode_free(&b);
@@ -381,7 +381,7 @@ static void test_mitm(struct vm_secp *secp)
     atomic_store(&px.tamper_hello, 1);
     REQUIRE(p2p_connect(a.p, &b.addr, url) == P2P_OK);
     CHECK_WITHIN(p2p_peer_connected(a.p, &b.addr) && p2p_peer_connected(b.p, &a.addr), 5000);
-    CHECK_EQ_INT(atomic_load(&px.tamper_hello), 0);
+    CHECK_EQ(atomic_load(&px.tamper_hello), 0);
     CHECK(atomic_load(&px.connections) >= 2);
     CHECK_WITHIN(tnode_logged(&b, "bad signed HELLO"), 2000);
     CHECK_WITHIN(tnode_ups(&a) == 1 && tnode_ups(&b) == 1, 2000);
@@ -389,39 +389,39 @@ static void test_mitm(struct vm_secp *secp)
 
     /* Replayed frame: dropped as a replay, the original delivered once. */
     atomic_store(&px.replay, 1);
-    CHECK_EQ_INT(send_ping(&a, &b.addr, 1), P2P_OK);
+    CHECK_EQ(send_ping(&a, &b.addr, 1), P2P_OK);
     struct p2p_stats sb;
     CHECK_WITHIN((p2p_stats(b.p, &sb), sb.frames_dropped == 1), 3000);
     CHECK_WITHIN(tnode_logged(&b, "replayed or reordered frame"), 2000);
-    CHECK_EQ_INT(send_ping(&a, &b.addr, 2), P2P_OK);
+    CHECK_EQ(send_ping(&a, &b.addr, 2), P2P_OK);
     CHECK_WITHIN(tnode_msgs(&b) == 2, 3000);
     CHECK(b.msgs[0].u.ping.seq == 1 && b.msgs[1].u.ping.seq == 2);
 
     /* Tampered frame: fails authentication, is dropped; the next one passes
      * (the receive counter did not move). */
     atomic_store(&px.tamper, 1);
-    CHECK_EQ_INT(send_ping(&a, &b.addr, 3), P2P_OK);
+    CHECK_EQ(send_ping(&a, &b.addr, 3), P2P_OK);
     CHECK_WITHIN((p2p_stats(b.p, &sb), sb.frames_dropped == 2), 3000);
     CHECK_WITHIN(tnode_logged(&b, "frame failed authentication"), 2000);
-    CHECK_EQ_INT(send_ping(&a, &b.addr, 4), P2P_OK);
+    CHECK_EQ(send_ping(&a, &b.addr, 4), P2P_OK);
     CHECK_WITHIN(tnode_msgs(&b) == 3, 3000);
     CHECK(b.msgs[2].u.ping.seq == 4);
     CHECK(p2p_peer_connected(b.p, &a.addr));
-    CHECK_EQ_INT(tnode_downs(&b), 0);
+    CHECK_EQ(tnode_downs(&b), 0);
 
     /* Six more bad frames make eight: B closes the session, A reconnects
      * through the proxy and the session works again. */
     atomic_store(&px.tamper, 6);
     for (uint64_t s = 10; s < 16; s++)
-        CHECK_EQ_INT(send_ping(&a, &b.addr, s), P2P_OK);
+        CHECK_EQ(send_ping(&a, &b.addr, s), P2P_OK);
     CHECK_WITHIN(tnode_logged(&b, "too many bad frames"), 3000);
     CHECK_WITHIN(tnode_downs(&a) == 1 && tnode_downs(&b) == 1, 3000);
     p2p_stats(b.p, &sb);
-    CHECK_EQ_INT(sb.frames_dropped, 8);
-    CHECK_EQ_INT(tnode_msgs(&b), 3); /* nothing tampered was delivered */
+    CHECK_EQ(sb.frames_dropped, 8);
+    CHECK_EQ(tnode_msgs(&b), 3); /* nothing tampered was delivered */
     CHECK_WITHIN(p2p_peer_connected(a.p, &b.addr) && p2p_peer_connected(b.p, &a.addr), 5000);
     CHECK(atomic_load(&px.connections) >= conns_before + 1);
-    CHECK_EQ_INT(send_ping(&a, &b.addr, 20), P2P_OK);
+    CHECK_EQ(send_ping(&a, &b.addr, 20), P2P_OK);
     CHECK_WITHIN(tnode_msgs(&b) == 4, 3000);
 
     tnode_free(&a);
@@ -506,9 +506,9 @@ static void test_garbage(struct vm_secp *secp)
 
     /* The real session was not disturbed. */
     CHECK(p2p_peer_connected(b.p, &a.addr));
-    CHECK_EQ_INT(send_ping(&a, &b.addr, 5), P2P_OK);
+    CHECK_EQ(send_ping(&a, &b.addr, 5), P2P_OK);
     CHECK_WITHIN(tnode_msgs(&b) == 1, 3000);
-    CHECK_EQ_INT(tnode_downs(&b), 0);
+    CHECK_EQ(tnode_downs(&b), 0);
     tnode_free(&a);
     tnode_free(&b);
 }
@@ -521,7 +521,7 @@ static void test_listener_restart(struct vm_secp *secp)
     tnode_free(&b);
     CHECK_WITHIN(tnode_downs(&a) == 1, 3000);
     CHECK(!p2p_peer_connected(a.p, &b.addr));
-    CHECK_EQ_INT(send_ping(&a, &b.addr, 1), P2P_ERR_NOT_CONNECTED);
+    CHECK_EQ(send_ping(&a, &b.addr, 1), P2P_ERR_NOT_CONNECTED);
     sleep_ms(700); /* A keeps redialing a closed port; backoff reaches its cap */
     CHECK_WITHIN(tnode_logged(&a, "redialing"), 1000);
 
@@ -533,7 +533,7 @@ static void test_listener_restart(struct vm_secp *secp)
     REQUIRE(p2p_allow_peer(b2.p, &a.addr) == P2P_OK);
     CHECK_WITHIN(p2p_peer_connected(a.p, &b2.addr) && p2p_peer_connected(b2.p, &a.addr), 5000);
     CHECK_WITHIN(tnode_ups(&a) == 2, 2000);
-    CHECK_EQ_INT(send_ping(&a, &b2.addr, 2), P2P_OK);
+    CHECK_EQ(send_ping(&a, &b2.addr, 2), P2P_OK);
     CHECK_WITHIN(tnode_msgs(&b2) == 1, 3000);
     CHECK(b2.msgs[0].u.ping.seq == 2);
     tnode_free(&a);
@@ -564,10 +564,10 @@ static void test_mutual(struct vm_secp *secp)
     sleep_ms(500); /* stable: no more handshakes */
     p2p_stats(a.p, &sa2);
     p2p_stats(b.p, &sb2);
-    CHECK_EQ_INT(sa2.handshakes_ok, sa1.handshakes_ok);
-    CHECK_EQ_INT(sb2.handshakes_ok, sb1.handshakes_ok);
-    CHECK_EQ_INT(send_ping(&a, &b.addr, 1), P2P_OK);
-    CHECK_EQ_INT(send_ping(&b, &a.addr, 2), P2P_OK);
+    CHECK_EQ(sa2.handshakes_ok, sa1.handshakes_ok);
+    CHECK_EQ(sb2.handshakes_ok, sb1.handshakes_ok);
+    CHECK_EQ(send_ping(&a, &b.addr, 1), P2P_OK);
+    CHECK_EQ(send_ping(&b, &a.addr, 2), P2P_OK);
     CHECK_WITHIN(tnode_msgs(&a) == 1 && tnode_msgs(&b) == 1, 3000);
     CHECK(a.msgs[0].u.ping.seq == 2 && b.msgs[0].u.ping.seq == 1);
     tnode_free(&a);
@@ -581,7 +581,7 @@ static void test_forget(struct vm_secp *secp)
     struct tnode a = {0}, b = {0};
     int port = 0;
     pair_up(secp, &a, &b, &port);
-    CHECK_EQ_INT(p2p_forget_peer(b.p, &a.addr), P2P_OK);
+    CHECK_EQ(p2p_forget_peer(b.p, &a.addr), P2P_OK);
     CHECK_WITHIN(tnode_downs(&a) == 1 && tnode_downs(&b) == 1, 3000);
     struct p2p_stats sb;
     CHECK_WITHIN((p2p_stats(b.p, &sb), sb.peers_refused >= 2), 5000); /* A keeps trying */
@@ -590,16 +590,16 @@ static void test_forget(struct vm_secp *secp)
     CHECK_WITHIN(p2p_peer_connected(a.p, &b.addr) && p2p_peer_connected(b.p, &a.addr), 5000);
     CHECK_WITHIN(tnode_ups(&a) == 2, 2000);
 
-    CHECK_EQ_INT(p2p_forget_peer(a.p, &b.addr), P2P_OK);
+    CHECK_EQ(p2p_forget_peer(a.p, &b.addr), P2P_OK);
     CHECK_WITHIN(tnode_downs(&a) == 2 && tnode_downs(&b) == 2, 3000);
     p2p_stats(b.p, &sb);
     uint64_t handshakes = sb.handshakes_ok;
     sleep_ms(600); /* longer than A's backoff cap: A would have redialed */
     p2p_stats(b.p, &sb);
-    CHECK_EQ_INT(sb.handshakes_ok, handshakes);
+    CHECK_EQ(sb.handshakes_ok, handshakes);
     CHECK(!p2p_peer_connected(b.p, &a.addr));
     vm_address nobody = {{7}};
-    CHECK_EQ_INT(p2p_forget_peer(a.p, &nobody), P2P_OK);
+    CHECK_EQ(p2p_forget_peer(a.p, &nobody), P2P_OK);
     tnode_free(&a);
     tnode_free(&b);
 }
@@ -610,13 +610,13 @@ static void test_api_errors(struct vm_secp *secp)
     struct p2p *p = NULL;
     static const uint8_t zero_key[32];
     struct p2p_config c = {.eth_key = zero_key, .secp = secp};
-    CHECK_EQ_INT(p2p_new(&c, &p), P2P_ERR_INVALID);
+    CHECK_EQ(p2p_new(&c, &p), P2P_ERR_INVALID);
     c.eth_key = key_a;
     c.secp = NULL;
-    CHECK_EQ_INT(p2p_new(&c, &p), P2P_ERR_INVALID);
+    CHECK_EQ(p2p_new(&c, &p), P2P_ERR_INVALID);
     c.secp = secp;
     c.listen_url = "nonsense://x";
-    CHECK_EQ_INT(p2p_new(&c, &p), P2P_ERR_TRANSPORT);
+    CHECK_EQ(p2p_new(&c, &p), P2P_ERR_TRANSPORT);
     c.listen_url = "tcp://127.0.0.1:0";
     REQUIRE(p2p_new(&c, &p) == P2P_OK);
     int port = 0;
@@ -625,14 +625,14 @@ static void test_api_errors(struct vm_secp *secp)
     char url[64];
     url_of(port, url, sizeof url);
     c.listen_url = url; /* in use */
-    CHECK_EQ_INT(p2p_new(&c, &q), P2P_ERR_TRANSPORT);
+    CHECK_EQ(p2p_new(&c, &q), P2P_ERR_TRANSPORT);
     vm_address peer = {{9}};
-    CHECK_EQ_INT(p2p_connect(p, &peer, "tcp://"), P2P_ERR_TRANSPORT);
-    CHECK_EQ_INT(p2p_connect(p, &peer, "bogus"), P2P_ERR_TRANSPORT);
+    CHECK_EQ(p2p_connect(p, &peer, "tcp://"), P2P_ERR_TRANSPORT);
+    CHECK_EQ(p2p_connect(p, &peer, "bogus"), P2P_ERR_TRANSPORT);
     CHECK(!p2p_peer_connected(p, &peer));
     c.listen_url = NULL;
     REQUIRE(p2p_new(&c, &q) == P2P_OK);
-    CHECK_EQ_INT(p2p_listen_port(q, &port), P2P_ERR_INVALID);
+    CHECK_EQ(p2p_listen_port(q, &port), P2P_ERR_INVALID);
     p2p_free(q);
     p2p_free(p);
     p2p_free(NULL);
@@ -684,7 +684,7 @@ static void echo_round(struct tnode *a, const vm_address *peer, uint64_t base)
 {
     size_t before = tnode_msgs(a);
     for (uint64_t s = 0; s < 10; s++)
-        CHECK_EQ_INT(send_ping(a, peer, base + s), P2P_OK);
+        CHECK_EQ(send_ping(a, peer, base + s), P2P_OK);
     CHECK_WITHIN(tnode_msgs(a) == before + 10, 5000);
     for (size_t i = 0; i < 10 && tnode_msgs(a) == before + 10; i++)
         CHECK(a->msgs[before + i].u.ping.reply && a->msgs[before + i].u.ping.seq == base + i);
@@ -720,7 +720,7 @@ static void test_process(struct vm_secp *secp, const char *peer_prog)
     sleep_ms(300);
     struct child ch2;
     spawn_peer(peer_prog, &a.addr, ch.port, &ch2);
-    CHECK_EQ_INT(ch2.port, ch.port);
+    CHECK_EQ(ch2.port, ch.port);
     CHECK_WITHIN(p2p_peer_connected(a.p, &b_expected), 5000);
     CHECK_WITHIN(tnode_ups(&a) == 2, 2000);
     echo_round(&a, &b_expected, 900);
@@ -755,5 +755,5 @@ int main(int argc, char **argv)
     RUN("api", test_api_errors(secp));
     if (argc > 1) RUN("process", test_process(secp, argv[1]));
     vm_secp_free(secp);
-    return check_result("p2p net");
+    return check_report("p2p net");
 }

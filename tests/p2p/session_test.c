@@ -8,7 +8,7 @@
 #include <sodium.h>
 #include <string.h>
 
-#include "check.h"
+#include "../lib/check.h"
 #include "p2p.h"
 #include "session.h"
 
@@ -49,16 +49,16 @@ struct side {
     vm_address addr;
 };
 
-static void handshake(struct vm_secp *secp, struct side *a, struct side *b)
+static void handshake(struct side *a, struct side *b)
 {
     p2p_hs_init(&a->hs, P2P_ROLE_DIALER, &a->addr);
     p2p_hs_init(&b->hs, P2P_ROLE_LISTENER, &b->addr);
     p2p_hs_hello(&a->hs, &m1);
     wire(&m1, &m2);
-    CHECK_EQ_INT(p2p_hs_on_hello(&b->hs, &m2, &b->ci), P2P_OK);
+    CHECK_EQ(p2p_hs_on_hello(&b->hs, &m2, &b->ci), P2P_OK);
     p2p_hs_hello(&b->hs, &m1);
     wire(&m1, &m2);
-    CHECK_EQ_INT(p2p_hs_on_hello(&a->hs, &m2, &a->ci), P2P_OK);
+    CHECK_EQ(p2p_hs_on_hello(&a->hs, &m2, &a->ci), P2P_OK);
 }
 
 static void test_handshake(struct vm_secp *secp)
@@ -66,7 +66,7 @@ static void test_handshake(struct vm_secp *secp)
     struct side a, b;
     REQUIRE(vm_key_address(secp, key_a, &a.addr) == VM_OK);
     REQUIRE(vm_key_address(secp, key_b, &b.addr) == VM_OK);
-    handshake(secp, &a, &b);
+    handshake(&a, &b);
     CHECK(memcmp(a.ci.tx_key, b.ci.rx_key, 32) == 0);
     CHECK(memcmp(a.ci.rx_key, b.ci.tx_key, 32) == 0);
     CHECK(memcmp(a.ci.tx_key, a.ci.rx_key, 32) != 0);
@@ -99,11 +99,11 @@ static void test_handshake(struct vm_secp *secp)
 
     /* Signed HELLOs, sealed, both ways. */
     REQUIRE(p2p_hs_auth(&a.hs, secp, key_a, &m1) == P2P_OK);
-    CHECK_EQ_INT(sealed_wire(&a.ci, &b.ci, &m1, &m2), P2P_OK);
-    CHECK_EQ_INT(p2p_hs_on_auth(&b.hs, secp, &m2), P2P_OK);
+    CHECK_EQ(sealed_wire(&a.ci, &b.ci, &m1, &m2), P2P_OK);
+    CHECK_EQ(p2p_hs_on_auth(&b.hs, secp, &m2), P2P_OK);
     REQUIRE(p2p_hs_auth(&b.hs, secp, key_b, &m1) == P2P_OK);
-    CHECK_EQ_INT(sealed_wire(&b.ci, &a.ci, &m1, &m2), P2P_OK);
-    CHECK_EQ_INT(p2p_hs_on_auth(&a.hs, secp, &m2), P2P_OK);
+    CHECK_EQ(sealed_wire(&b.ci, &a.ci, &m1, &m2), P2P_OK);
+    CHECK_EQ(p2p_hs_on_auth(&a.hs, secp, &m2), P2P_OK);
 
     /* The sealed frame layout: counter(8, BE) || XChaCha20-Poly1305 with the
      * counter as nonce prefix and as associated data. */
@@ -111,7 +111,7 @@ static void test_handshake(struct vm_secp *secp)
         struct vm_buf frame = {0};
         const uint8_t msg[] = "hello frame";
         REQUIRE(p2p_seal(&a.ci, msg, sizeof msg, &frame) == P2P_OK);
-        CHECK_EQ_INT(frame.len, 8 + sizeof msg + 16);
+        CHECK_EQ(frame.len, 8 + sizeof msg + 16);
         CHECK(frame.data[7] == 2 && frame.data[0] == 0); /* second frame a -> b */
         uint8_t nonce[24] = {0};
         memcpy(nonce, frame.data, 8);
@@ -125,46 +125,46 @@ static void test_handshake(struct vm_secp *secp)
 
     /* A's own signed HELLO reflected back at A: refused (role). */
     REQUIRE(p2p_hs_auth(&a.hs, secp, key_a, &m1) == P2P_OK);
-    CHECK_EQ_INT(p2p_hs_on_auth(&a.hs, secp, &m1), P2P_ERR_HANDSHAKE);
+    CHECK_EQ(p2p_hs_on_auth(&a.hs, secp, &m1), P2P_ERR_HANDSHAKE);
     /* B's HELLO signed by key C: the recovered signer is not B. */
     REQUIRE(p2p_hs_auth(&b.hs, secp, key_c, &m1) == P2P_OK);
-    CHECK_EQ_INT(p2p_hs_on_auth(&a.hs, secp, &m1), P2P_ERR_HANDSHAKE);
+    CHECK_EQ(p2p_hs_on_auth(&a.hs, secp, &m1), P2P_ERR_HANDSHAKE);
     /* B's genuine signed HELLO with another ephemeral key, or a flipped sig bit. */
     REQUIRE(p2p_hs_auth(&b.hs, secp, key_b, &m1) == P2P_OK);
-    CHECK_EQ_INT(p2p_hs_on_auth(&a.hs, secp, &m1), P2P_OK);
+    CHECK_EQ(p2p_hs_on_auth(&a.hs, secp, &m1), P2P_OK);
     m1.u.hello.ephemeral_key[0] ^= 1;
-    CHECK_EQ_INT(p2p_hs_on_auth(&a.hs, secp, &m1), P2P_ERR_HANDSHAKE);
+    CHECK_EQ(p2p_hs_on_auth(&a.hs, secp, &m1), P2P_ERR_HANDSHAKE);
     m1.u.hello.ephemeral_key[0] ^= 1;
     m1.u.hello.sig[10] ^= 1;
-    CHECK_EQ_INT(p2p_hs_on_auth(&a.hs, secp, &m1), P2P_ERR_HANDSHAKE);
+    CHECK_EQ(p2p_hs_on_auth(&a.hs, secp, &m1), P2P_ERR_HANDSHAKE);
 
     /* A signature from another session (new ephemeral keys) does not verify here. */
     struct side a2 = {.addr = a.addr}, b2 = {.addr = b.addr};
-    handshake(secp, &a2, &b2);
+    handshake(&a2, &b2);
     REQUIRE(p2p_hs_auth(&b2.hs, secp, key_b, &m1) == P2P_OK);
     memcpy(m1.u.hello.ephemeral_key, b.hs.eph_pk, 32); /* splice into the old session */
-    CHECK_EQ_INT(p2p_hs_on_auth(&a.hs, secp, &m1), P2P_ERR_HANDSHAKE);
+    CHECK_EQ(p2p_hs_on_auth(&a.hs, secp, &m1), P2P_ERR_HANDSHAKE);
 
     /* Plaintext HELLO checks. */
     struct side x = {.addr = a.addr};
     p2p_hs_init(&x.hs, P2P_ROLE_DIALER, &x.addr);
     p2p_hs_hello(&b.hs, &m1);
     m1.u.hello.sig[0] = 1;
-    CHECK_EQ_INT(p2p_hs_on_hello(&x.hs, &m1, &x.ci), P2P_ERR_HANDSHAKE);
+    CHECK_EQ(p2p_hs_on_hello(&x.hs, &m1, &x.ci), P2P_ERR_HANDSHAKE);
     p2p_hs_hello(&b.hs, &m1);
     m1.u.hello.version = 2;
-    CHECK_EQ_INT(p2p_hs_on_hello(&x.hs, &m1, &x.ci), P2P_ERR_HANDSHAKE);
+    CHECK_EQ(p2p_hs_on_hello(&x.hs, &m1, &x.ci), P2P_ERR_HANDSHAKE);
     p2p_hs_hello(&a.hs, &m1); /* same role as x */
-    CHECK_EQ_INT(p2p_hs_on_hello(&x.hs, &m1, &x.ci), P2P_ERR_HANDSHAKE);
+    CHECK_EQ(p2p_hs_on_hello(&x.hs, &m1, &x.ci), P2P_ERR_HANDSHAKE);
     p2p_hs_hello(&b.hs, &m1);
     memset(m1.u.hello.ephemeral_key, 0, 32); /* a low-order point */
-    CHECK_EQ_INT(p2p_hs_on_hello(&x.hs, &m1, &x.ci), P2P_ERR_HANDSHAKE);
+    CHECK_EQ(p2p_hs_on_hello(&x.hs, &m1, &x.ci), P2P_ERR_HANDSHAKE);
     p2p_hs_hello(&b.hs, &m1);
-    CHECK_EQ_INT(p2p_hs_on_hello(&x.hs, &m1, &x.ci), P2P_OK);
+    CHECK_EQ(p2p_hs_on_hello(&x.hs, &m1, &x.ci), P2P_OK);
     /* auth before on_hello is refused */
     struct side y = {.addr = a.addr};
     p2p_hs_init(&y.hs, P2P_ROLE_DIALER, &y.addr);
-    CHECK_EQ_INT(p2p_hs_auth(&y.hs, secp, key_a, &m1), P2P_ERR_INVALID);
+    CHECK_EQ(p2p_hs_auth(&y.hs, secp, key_a, &m1), P2P_ERR_INVALID);
 }
 
 static void test_cipher(struct vm_secp *secp)
@@ -172,7 +172,7 @@ static void test_cipher(struct vm_secp *secp)
     struct side a, b;
     REQUIRE(vm_key_address(secp, key_a, &a.addr) == VM_OK);
     REQUIRE(vm_key_address(secp, key_b, &b.addr) == VM_OK);
-    handshake(secp, &a, &b);
+    handshake(&a, &b);
 
     static uint8_t plain[P2P_MAX_PLAINTEXT];
     size_t n = 0;
@@ -181,40 +181,40 @@ static void test_cipher(struct vm_secp *secp)
         uint8_t msg[3] = {'m', (uint8_t)('0' + i), 0};
         REQUIRE(p2p_seal(&a.ci, msg, sizeof msg, &f[i]) == P2P_OK);
     }
-    CHECK_EQ_INT(a.ci.tx_counter, 4);
-    CHECK_EQ_INT(p2p_open(&b.ci, f[0].data, f[0].len, plain, &n), P2P_OK);
+    CHECK_EQ(a.ci.tx_counter, 4);
+    CHECK_EQ(p2p_open(&b.ci, f[0].data, f[0].len, plain, &n), P2P_OK);
     CHECK(n == 3 && plain[1] == '0');
     /* replay of frame 1 */
-    CHECK_EQ_INT(p2p_open(&b.ci, f[0].data, f[0].len, plain, &n), P2P_ERR_REPLAY);
+    CHECK_EQ(p2p_open(&b.ci, f[0].data, f[0].len, plain, &n), P2P_ERR_REPLAY);
     /* tampered ciphertext: refused, and the counter does not move */
     f[1].data[9] ^= 0x40;
-    CHECK_EQ_INT(p2p_open(&b.ci, f[1].data, f[1].len, plain, &n), P2P_ERR_AUTH);
-    CHECK_EQ_INT(b.ci.rx_counter, 1);
+    CHECK_EQ(p2p_open(&b.ci, f[1].data, f[1].len, plain, &n), P2P_ERR_AUTH);
+    CHECK_EQ(b.ci.rx_counter, 1);
     f[1].data[9] ^= 0x40;
     /* a tampered counter (jumping ahead) fails authentication */
     f[1].data[0] ^= 0x01;
-    CHECK_EQ_INT(p2p_open(&b.ci, f[1].data, f[1].len, plain, &n), P2P_ERR_AUTH);
+    CHECK_EQ(p2p_open(&b.ci, f[1].data, f[1].len, plain, &n), P2P_ERR_AUTH);
     f[1].data[0] ^= 0x01;
     /* a tampered tag */
     f[1].data[f[1].len - 1] ^= 0x80;
-    CHECK_EQ_INT(p2p_open(&b.ci, f[1].data, f[1].len, plain, &n), P2P_ERR_AUTH);
+    CHECK_EQ(p2p_open(&b.ci, f[1].data, f[1].len, plain, &n), P2P_ERR_AUTH);
     f[1].data[f[1].len - 1] ^= 0x80;
     /* reordering: 3 before 2 — 3 is accepted, 2 is then a replay */
-    CHECK_EQ_INT(p2p_open(&b.ci, f[2].data, f[2].len, plain, &n), P2P_OK);
+    CHECK_EQ(p2p_open(&b.ci, f[2].data, f[2].len, plain, &n), P2P_OK);
     CHECK(plain[1] == '2');
-    CHECK_EQ_INT(p2p_open(&b.ci, f[1].data, f[1].len, plain, &n), P2P_ERR_REPLAY);
-    CHECK_EQ_INT(p2p_open(&b.ci, f[3].data, f[3].len, plain, &n), P2P_OK);
+    CHECK_EQ(p2p_open(&b.ci, f[1].data, f[1].len, plain, &n), P2P_ERR_REPLAY);
+    CHECK_EQ(p2p_open(&b.ci, f[3].data, f[3].len, plain, &n), P2P_OK);
     /* a frame of our own direction does not open */
-    CHECK_EQ_INT(p2p_open(&a.ci, f[3].data, f[3].len, plain, &n), P2P_ERR_AUTH);
+    CHECK_EQ(p2p_open(&a.ci, f[3].data, f[3].len, plain, &n), P2P_ERR_AUTH);
     /* short and long bodies */
-    CHECK_EQ_INT(p2p_open(&b.ci, f[3].data, 23, plain, &n), P2P_ERR_TRUNCATED);
+    CHECK_EQ(p2p_open(&b.ci, f[3].data, 23, plain, &n), P2P_ERR_TRUNCATED);
     struct vm_buf big = {0};
     static uint8_t zeros[P2P_MAX_PLAINTEXT + 1];
-    CHECK_EQ_INT(p2p_seal(&a.ci, zeros, sizeof zeros, &big), P2P_ERR_TOO_LARGE);
-    CHECK_EQ_INT(p2p_seal(&a.ci, zeros, P2P_MAX_PLAINTEXT, &big), P2P_OK);
-    CHECK_EQ_INT(big.len, P2P_MAX_FRAME);
-    CHECK_EQ_INT(p2p_open(&b.ci, big.data, big.len, plain, &n), P2P_OK);
-    CHECK_EQ_INT(n, P2P_MAX_PLAINTEXT);
+    CHECK_EQ(p2p_seal(&a.ci, zeros, sizeof zeros, &big), P2P_ERR_TOO_LARGE);
+    CHECK_EQ(p2p_seal(&a.ci, zeros, P2P_MAX_PLAINTEXT, &big), P2P_OK);
+    CHECK_EQ(big.len, P2P_MAX_FRAME);
+    CHECK_EQ(p2p_open(&b.ci, big.data, big.len, plain, &n), P2P_OK);
+    CHECK_EQ(n, P2P_MAX_PLAINTEXT);
     vm_buf_free(&big);
     for (int i = 0; i < 4; i++)
         vm_buf_free(&f[i]);
@@ -228,5 +228,5 @@ int main(void)
     test_handshake(secp);
     test_cipher(secp);
     vm_secp_free(secp);
-    return check_result("p2p session");
+    return check_report("p2p session");
 }

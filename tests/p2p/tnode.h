@@ -11,7 +11,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "check.h"
+#include "../lib/check.h"
 #include "p2p.h"
 
 #define TNODE_MAX_MSGS 4096

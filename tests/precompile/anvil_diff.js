@@ -8,10 +8,10 @@
 //
 // Usage: node anvil_diff.js PC_TOOL ANVIL [FIXTURES_DIR]; exit 77 = skipped.
 'use strict';
-const { execFileSync, spawn } = require('child_process');
+const { execFileSync } = require('child_process');
 const fs = require('fs');
-const net = require('net');
 const path = require('path');
+const anvilLib = require('../lib/anvil.js');
 
 const [tool, anvilBin, fixtures] = process.argv.slice(2);
 if (!tool || !anvilBin) {
@@ -180,43 +180,10 @@ for (let i = 0; i < 30; i++) {
 }
 
 // ---------------------------------------------------------------- anvil
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = s.address().port;
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
-
-async function rpc(url, body) {
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  return res.json();
-}
-
 async function main() {
-  const port = await freePort();
-  const anvil = spawn(anvilBin, ['--hardfork', 'cancun', '--host', '127.0.0.1', '--port', String(port)], {
-    stdio: 'ignore',
-  });
-  const url = `http://127.0.0.1:${port}`;
+  const url = await anvilLib.start(anvilBin);
   let failures = 0;
   try {
-    for (let i = 0; ; i++) {
-      try {
-        await rpc(url, { jsonrpc: '2.0', id: 1, method: 'eth_chainId', params: [] });
-        break;
-      } catch (e) {
-        if (i > 100) throw new Error('anvil did not start');
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    }
     const ours = runTool(cases.map(([a, hex]) => `${a} ${hex}`));
     const theirs = [];
     for (let i = 0; i < cases.length; i += 50) {
@@ -226,7 +193,7 @@ async function main() {
         method: 'eth_call',
         params: [{ to: '0x' + w(BigInt(a)).slice(24), data: '0x' + hex, gas: '0x2000000' }, 'latest'],
       }));
-      const res = await rpc(url, batch);
+      const res = await anvilLib.rpcRaw(url, batch);
       res.sort((x, y) => x.id - y.id);
       for (const r of res) theirs.push(r.error ? 'fail' : 'ok ' + r.result.replace(/^0x/, ''));
     }
@@ -273,7 +240,7 @@ async function main() {
         params: [{ to: '0x' + w(BigInt(cases[x.i][0])).slice(24), data: '0x' + cases[x.i][1],
                    gas: '0x' + x.gas.toString(16) }, 'latest'],
       }));
-      const res = await rpc(url, batch);
+      const res = await anvilLib.rpcRaw(url, batch);
       res.sort((x, y) => x.id - y.id);
       res.forEach((r, k) => {
         const x = calls[c + k];
@@ -288,7 +255,7 @@ async function main() {
     failures += priceFailures;
     console.log(`${cases.length - failures} agree, ${failures} differ`);
   } finally {
-    anvil.kill('SIGTERM');
+    anvilLib.stop();
   }
   process.exit(failures === 0 ? 0 : 1);
 }

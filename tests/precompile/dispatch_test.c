@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "vm.h"
+#include "../lib/secp_fixture.h"
 
 static vm_address pc_addr(uint8_t n)
 {
@@ -214,19 +215,6 @@ static void test_point_evaluation(void **state)
     assert_null(r.output);
 }
 
-static int setup(void **state)
-{
-    struct vm_secp *secp = NULL;
-    if (vm_secp_new(&secp) != VM_OK) return -1;
-    *state = secp;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    vm_secp_free(*state);
-    return 0;
-}
 
 int main(void)
 {
@@ -236,5 +224,5 @@ int main(void)
         cmocka_unit_test(test_blake2f),     cmocka_unit_test(test_bn254),
         cmocka_unit_test(test_null_empty_input), cmocka_unit_test(test_point_evaluation),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, secp_setup, secp_teardown);
 }

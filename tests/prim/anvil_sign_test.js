@@ -3,9 +3,10 @@
 // Usage: node anvil_sign_test.js ANVIL BREAKPOINT_SIGN NODE_MODULES
 // Starts anvil on a free 127.0.0.1 port and kills it (by PID) on every exit.
 'use strict';
-const { spawn, execFileSync } = require('child_process');
-const net = require('net');
+const { execFileSync } = require('child_process');
 const path = require('path');
+const anvilLib = require('../lib/anvil.js');
+const { rpc } = anvilLib;
 
 const [anvilPath, signPath, nodeModules] = process.argv.slice(2);
 if (!anvilPath || !signPath || !nodeModules) {
@@ -27,77 +28,16 @@ const { ethers } = require(path.resolve(nodeModules, 'ethers'));
 const KEY = '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80';
 const ACCOUNT0 = '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266';
 
-let anvil = null;
-function killAnvil() {
-  if (anvil && anvil.exitCode === null && anvil.signalCode === null) {
-    try { process.kill(anvil.pid, 'SIGKILL'); } catch (_) { /* already gone */ }
-  }
-}
-process.on('exit', killAnvil);
-for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-  process.on(sig, () => { killAnvil(); process.exit(1); });
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
+// anvil on 127.0.0.1, pinned chain id; ready once it reports that chain id.
+function startAnvil() {
+  return anvilLib.start(anvilPath, {
+    args: ['--chain-id', '31337', '--silent'],
+    attempts: 3,
+    ready: async (url) => BigInt(await rpc(url, 'eth_chainId', [])) === 31337n,
   });
 }
 
-let rpcId = 0;
-async function rpc(url, method, params) {
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ jsonrpc: '2.0', id: ++rpcId, method, params }),
-  });
-  const body = await res.json();
-  if (body.error) throw new Error(`${method}: ${JSON.stringify(body.error)}`);
-  return body.result;
-}
-
-async function startAnvil() {
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const port = await freePort();
-    const url = `http://127.0.0.1:${port}`;
-    anvil = spawn(anvilPath, ['--hardfork', 'cancun', '--host', '127.0.0.1', '--port', String(port),
-      '--chain-id', '31337', '--silent'], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    anvil.stderr.on('data', (d) => { stderr += d; });
-    for (let i = 0; i < 100 && anvil.exitCode === null; i++) {
-      try {
-        const id = await rpc(url, 'eth_chainId', []);
-        if (BigInt(id) === 31337n) return url;
-      } catch (_) { /* not up yet */ }
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    killAnvil();
-    console.error(`anvil did not come up on port ${port}: ${stderr.trim()}`);
-  }
-  throw new Error('could not start anvil');
-}
-
-const types = {
-  EIP712Domain: [
-    { name: 'name', type: 'string' },
-    { name: 'version', type: 'string' },
-    { name: 'chainId', type: 'uint256' },
-    { name: 'verifyingContract', type: 'address' },
-  ],
-  Breakpoint: [
-    { name: 'channelId', type: 'bytes32' },
-    { name: 'nonce', type: 'uint64' },
-    { name: 'stateRoot', type: 'bytes32' },
-    { name: 'moveHash', type: 'bytes32' },
-    { name: 'payouts', type: 'uint256[]' },
-    { name: 'isFinal', type: 'bool' },
-  ],
-};
+const types = require('../lib/eip712.js').TYPED_DATA_TYPES;
 
 // Fixed breakpoints: ordinary values, and the extremes of each field.
 const cases = [
@@ -171,4 +111,4 @@ async function main() {
   }
 }
 
-main().then(killAnvil, (e) => { console.error(e.message || e); killAnvil(); process.exitCode = 1; });
+main().then(anvilLib.stop, (e) => { console.error(e.message || e); anvilLib.stop(); process.exitCode = 1; });

@@ -8,6 +8,7 @@
  * a Breakpoint vector computed with ethers v6 TypedDataEncoder/signTypedData.
  */
 #include "test_util.h"
+#include "../lib/secp_fixture.h"
 
 static const char ANVIL_KEY[] = "ac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
 static const char ANVIL_ADDR[] = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266";
@@ -17,19 +18,6 @@ static const uint8_t SECP_N[32] = {
     0xba, 0xae, 0xdc, 0xe6, 0xaf, 0x48, 0xa0, 0x3b, 0xbf, 0xd2, 0x5e, 0x8c, 0xd0, 0x36, 0x41, 0x41,
 };
 
-static int setup(void **state)
-{
-    struct vm_secp *ctx = NULL;
-    if (vm_secp_new(&ctx) != VM_OK) return -1;
-    *state = ctx;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    vm_secp_free(*state);
-    return 0;
-}
 
 static void assert_address(const vm_address *a, const char *want_checksummed)
 {
@@ -341,5 +329,5 @@ int main(void)
         cmocka_unit_test(test_create_addresses),  cmocka_unit_test(test_sign_recover),
         cmocka_unit_test(test_eip712_mail),       cmocka_unit_test(test_breakpoint_ethers_vector),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, secp_setup, secp_teardown);
 }
