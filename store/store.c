@@ -771,6 +771,17 @@ static int put_bp_op(struct store_txn *t, void *arg)
         rv = own_check(t, id, nonce, digest, &none, have);
         if (rv == 0) new_own = true;
         if (rv == 1) rv = 0;
+    } else if (rv == 0) {
+        /* A record without our signature must not overwrite one we signed at
+         * this nonce with a different breakpoint: after a restart that record
+         * is what the node would re-send (store.h: CONFLICT). */
+        vm_breakpoint_digest(&rec->bp, vm_u256_from_u64(a->ch.chain_id), &a->ch.adjudicator,
+                             digest);
+        uint8_t have[65];
+        struct store_heads none;
+        memset(&none, 0, sizeof none);
+        rv = own_check(t, id, nonce, digest, &none, have);
+        if (rv == 1) rv = 0;
     }
 
     msgpack_sbuffer slot_buf;

@@ -12,6 +12,7 @@ const { spawnSync } = require('child_process');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
+const zlib = require('zlib');
 const anvilLib = require('../lib/anvil.js');
 
 const [runner, anvilBin] = process.argv.slice(2);
@@ -90,6 +91,28 @@ async function main() {
     return r;
   }
 
+  // Anvil's storage of the contracts (anvil_dumpState). Anvil keeps slots
+  // that were set back to zero and its storageHash counts them (as rlp(0)),
+  // unlike Ethereum's trie; the C side then compares the slots themselves
+  // and the root over anvil's non-zero slots.
+  async function storage() {
+    const d = await rpc('anvil_dumpState', []);
+    const j = JSON.parse(zlib.gunzipSync(Buffer.from(d.slice(2), 'hex')));
+    const r = {};
+    for (const a of [mainAddr, childAddr]) {
+      if (!a) continue;
+      const acct = j.accounts[a.toLowerCase()] || { storage: {} };
+      const nonzero = {};
+      let zeros = 0;
+      for (const [k, v] of Object.entries(acct.storage || {})) {
+        if (BigInt(v) === 0n) zeros++;
+        else nonzero[k] = v;
+      }
+      r[a] = { slots: nonzero, zeros };
+    }
+    return r;
+  }
+
   async function tx(name, to, data, opts = {}) {
     const value = opts.value || 0n;
     const gas = opts.gas || GAS;
@@ -112,6 +135,7 @@ async function main() {
     step.block = await block(rc.blockNumber);
     if (rc.contractAddress) mainAddr = rc.contractAddress;
     step.roots = await roots(rc.blockNumber);
+    step.storage = await storage();
     trace.steps.push(step);
     return step;
   }

@@ -78,7 +78,18 @@ function setup(name) {
 
 async function devnetUp() {
   devnetDir = path.join(tmp, 'devnet');
-  cp.execFileSync(DEVNET, ['up', devnetDir], { stdio: ['ignore', 'ignore', 'inherit'], env: devEnv() });
+  // scripts/devnet can lose a race under load (it reads anvil.log before the
+  // background anvil created it, see docs/COORDINATION.md): one more try.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      cp.execFileSync(DEVNET, ['up', devnetDir], { stdio: ['ignore', 'ignore', 'inherit'], env: devEnv() });
+      break;
+    } catch (e) {
+      try { cp.execFileSync(DEVNET, ['down', devnetDir], { stdio: 'ignore', env: devEnv() }); } catch (x) { /* ignore */ }
+      if (attempt >= 3) throw e;
+      log(`# scripts/devnet up failed (attempt ${attempt}); retrying`);
+    }
+  }
   const d = JSON.parse(fs.readFileSync(path.join(devnetDir, 'devnet.json'), 'utf8'));
   d.anvilPid = Number(fs.readFileSync(path.join(devnetDir, 'anvil.pid'), 'utf8'));
   d.dir = devnetDir;

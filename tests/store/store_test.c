@@ -451,6 +451,34 @@ static void test_ordering(void **state)
     free(b);
 }
 
+/* A record that lacks our signature must not replace the breakpoint we
+ * signed at its nonce (store.h: CONFLICT when "a different breakpoint is
+ * signed by us at this nonce"); our pending record stays readable. */
+static void test_foreign_pending(void **state)
+{
+    struct fx *f = *state;
+    struct store_channel ch;
+    add_channel(f, &ch, 21, 0);
+    put_full(f, &ch.id, 1, STORE_OK);
+    struct store_breakpoint *ours = new_bp(), *b = new_bp();
+    util_breakpoint(ours, &ch.id, 2, false); /* our proposal: only sigs[0] (me) */
+    assert_int_equal(store_put_breakpoint(f->s, NULL, ours, NULL, 0), STORE_OK);
+    util_breakpoint(b, &ch.id, 2, false);
+    b->has_sig[0] = false;
+    b->has_sig[1] = true;
+    b->bp.state_root.b[0] ^= 1; /* a different breakpoint at the same nonce */
+    assert_int_equal(store_put_breakpoint(f->s, NULL, b, NULL, 0), STORE_ERR_CONFLICT);
+    assert_int_equal(store_get_breakpoint(f->s, NULL, &ch.id, 2, b), STORE_OK);
+    assert_true(util_bp_equal(b, ours));
+    /* where we signed nothing, a record without our signature is stored */
+    util_breakpoint(b, &ch.id, 3, false);
+    b->has_sig[0] = false;
+    b->has_sig[1] = true;
+    assert_int_equal(store_put_breakpoint(f->s, NULL, b, NULL, 0), STORE_OK);
+    free(ours);
+    free(b);
+}
+
 /* Group commit: many channels in one transaction; the invariant is checked
  * against the transaction's own earlier writes; abort drops everything. */
 static void test_txn(void **state)
@@ -792,6 +820,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_breakpoint_roundtrip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_invariant, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ordering, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_foreign_pending, setup, teardown),
         cmocka_unit_test_setup_teardown(test_txn, setup, teardown),
         cmocka_unit_test_setup_teardown(test_corrupt, setup, teardown),
         cmocka_unit_test_setup_teardown(test_map_growth, setup, teardown),
