@@ -247,9 +247,21 @@ static void answer_waiter(struct node *n, struct channel *c, const char *error)
     else api_reply(req, handlers_channel_json(n, c));
 }
 
+static void drop_proposal(struct channel *c);
+
 /* A fully signed breakpoint became the latest. */
 static void adopt_latest(struct node *n, struct channel *c, const struct store_breakpoint *rec)
 {
+    /* Our proposal at or below the adopted nonce can never be accepted now
+     * (the store refuses it): drop it and answer its caller, or the channel
+     * would refuse every later move ("a move is already waiting"). */
+    if (c->pending != PENDING_NONE && c->proposal.bp.nonce <= rec->bp.nonce) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "the peer's breakpoint %llu superseded this move",
+                 (unsigned long long)rec->bp.nonce);
+        drop_proposal(c);
+        answer_waiter(n, c, msg);
+    }
     c->latest = *rec;
     c->has_latest = true;
     if (rec->bp.nonce > c->own_signed || !c->signed_any) c->own_signed = rec->bp.nonce;
@@ -494,6 +506,16 @@ static void on_bp0(struct node *n, struct channel *c, const uint8_t sig[65])
     }
 }
 
+/* A peer's proposal may skip a few nonces (a retry after a concurrent
+ * proposal does), but not jump arbitrarily far: next_nonce() would wrap at
+ * UINT64_MAX and every later proposal of ours would be refused by the store. */
+#define MAX_NONCE_JUMP 1000000u
+static bool nonce_jump_ok(const struct channel *c, uint64_t nonce)
+{
+    uint64_t top = c->latest.bp.nonce > c->own_signed ? c->latest.bp.nonce : c->own_signed;
+    return top < UINT64_MAX - MAX_NONCE_JUMP && nonce <= top + MAX_NONCE_JUMP;
+}
+
 static void on_propose(struct node *n, struct channel *c, const struct p2p_msg *m)
 {
     const struct p2p_propose *pr = &m->u.propose;
@@ -533,6 +555,10 @@ static void on_propose(struct node *n, struct channel *c, const struct p2p_msg *
         send_sync_reply(n, c);
         return;
     }
+    if (!nonce_jump_ok(c, pr->nonce)) {
+        send_reject(n, c, pr->nonce, "the nonce jumps too far ahead");
+        return;
+    }
     if (pr->nonce <= c->own_signed) {
         /* Both moved at once: each signed its own breakpoint at this nonce. */
         if (c->pending != PENDING_NONE && c->proposal.bp.nonce == pr->nonce &&
@@ -545,6 +571,14 @@ static void on_propose(struct node *n, struct channel *c, const struct p2p_msg *
             drop_proposal(c);
         }
         snprintf(why, sizeof why, "concurrent proposal at nonce %llu", (unsigned long long)pr->nonce);
+        send_reject(n, c, pr->nonce, why);
+        return;
+    }
+    if (c->pending != PENDING_NONE) {
+        /* our proposal at a lower nonce waits: the world is at it, and the
+         * peer has not signed it yet; the peer retries after our answer */
+        snprintf(why, sizeof why, "concurrent proposal at nonce %llu (ours at %llu waits)",
+                 (unsigned long long)pr->nonce, (unsigned long long)c->proposal.bp.nonce);
         send_reject(n, c, pr->nonce, why);
         return;
     }
@@ -610,7 +644,11 @@ static void on_close(struct node *n, struct channel *c, const struct p2p_msg *m)
         if (cl->base_nonce > c->latest.bp.nonce) send_sync(n, c);
         return;
     }
-    if (cl->nonce <= c->own_signed) {
+    if (!nonce_jump_ok(c, cl->nonce)) {
+        send_reject(n, c, cl->nonce, "the nonce jumps too far ahead");
+        return;
+    }
+    if (cl->nonce <= c->own_signed || c->pending != PENDING_NONE) {
         snprintf(why, sizeof why, "concurrent proposal at nonce %llu", (unsigned long long)cl->nonce);
         send_reject(n, c, cl->nonce, why);
         return;
@@ -646,6 +684,12 @@ static void on_accept(struct node *n, struct channel *c, const struct p2p_msg *m
         return;
     }
     if (c->pending == PENDING_NONE || c->proposal.bp.nonce != a->nonce) return; /* stale */
+    if (c->has_latest && c->proposal.bp.nonce <= c->latest.bp.nonce) {
+        /* a newer breakpoint was adopted meanwhile: this proposal is dead */
+        drop_proposal(c);
+        answer_waiter(n, c, "a newer breakpoint superseded this move");
+        return;
+    }
     int pi = 1 - c->rec.me;
     if (!signed_by(n, &c->proposal.bp, a->sig, peer_of(c))) {
         node_log(n, "channel %s: the peer's ACCEPT of nonce %llu carries a wrong signature; ignored",
@@ -745,6 +789,18 @@ static void on_sync_reply(struct node *n, struct channel *c, const struct p2p_ms
             return;
         }
     }
+    /* the signatures cover only move_hash: mover/calldata must match it (a
+     * close and breakpoint 0 have a zero move hash and no move) */
+    static const uint8_t zero32[32];
+    bool no_move = memcmp(r->bp.move_hash.b, zero32, 32) == 0;
+    if (!no_move) {
+        uint8_t mh[32];
+        app_move_hash(&r->mover, r->calldata, r->calldata_len, mh);
+        if (memcmp(mh, r->bp.move_hash.b, 32) != 0) {
+            node_log(n, "channel %s: the move in the peer's SYNC_REPLY does not match its move hash; ignored", id);
+            return;
+        }
+    }
     struct vm_storage_slot *slots = calloc(r->n_slots + 1, sizeof *slots);
     if (!slots) return;
     for (size_t i = 0; i < r->n_slots; i++) {
@@ -762,9 +818,11 @@ static void on_sync_reply(struct node *n, struct channel *c, const struct p2p_ms
     rec.bp = r->bp;
     memcpy(rec.sigs, r->sigs, sizeof rec.sigs);
     rec.has_sig[0] = rec.has_sig[1] = true;
-    rec.mover = r->mover;
-    rec.calldata_len = r->calldata_len;
-    memcpy(rec.calldata, r->calldata, r->calldata_len);
+    if (!no_move) {
+        rec.mover = r->mover;
+        rec.calldata_len = r->calldata_len;
+        memcpy(rec.calldata, r->calldata, r->calldata_len);
+    }
     int rv = store_put_breakpoint(n->store, NULL, &rec, slots, r->n_slots);
     free(slots);
     if (rv) {
@@ -1003,7 +1061,10 @@ static int load_one(struct node *n, const vm_bytes32 *id)
             if (store_get_breakpoint(n->store, NULL, id, h.own_max, &p) == STORE_OK &&
                 !(p.has_sig[0] && p.has_sig[1])) {
                 c->proposal = p;
-                c->pending = p.bp.move_hash.b[0] == 0 && p.calldata_len == 0 && p.bp.is_final
+                /* a close's move hash is all zero (a move's is a keccak) */
+                static const uint8_t zero32[32];
+                c->pending = memcmp(p.bp.move_hash.b, zero32, 32) == 0 && p.calldata_len == 0 &&
+                                     p.bp.is_final
                                  ? PENDING_CLOSE : PENDING_MOVE;
                 c->pending_since_ms = now_ms();
             }

@@ -117,6 +117,7 @@ struct channel {
     struct vm_buf tx_data;
     struct node_waiter chain_waiter; /* bp open / challenge / settle caller */
     int64_t next_deposit_ms;         /* players[1]: next try to deposit (after a crash or a refusal) */
+    int64_t next_answer_ms;          /* next try to answer a stale on-chain challenge */
 };
 
 struct node {

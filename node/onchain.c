@@ -342,12 +342,48 @@ static void answer_chain_waiter(struct node *n, struct channel *c, const struct 
     api_reply(req, o);
 }
 
+/* True when the transaction in flight can no longer be mined in a version we
+ * know: the account's mined nonce is past it, and none of the hashes we hold
+ * has a receipt. This happens when a fee-bumped version (kept only in memory
+ * by the wallet) was mined and the node restarted before seeing its receipt;
+ * without this check the channel would keep a transaction "in flight" forever
+ * and refuse every later one (even the answer to a stale challenge). */
+static bool tx_replaced(struct node *n, struct channel *c)
+{
+    uint64_t mined = 0;
+    if (chain_get_nonce(n->rpc, &n->self, CHAIN_BLOCK_LATEST, &mined) != CHAIN_OK) return false;
+    if (mined <= c->tx.tx.nonce) return false;
+    for (size_t i = 0; i < c->tx.n_hashes && i < CHAIN_PENDING_MAX_VERSIONS; i++) {
+        struct chain_receipt r;
+        memset(&r, 0, sizeof r);
+        int rv = chain_get_receipt(n->rpc, &c->tx.hashes[i], &r);
+        if (rv == CHAIN_OK) chain_receipt_free(&r);
+        if (rv != CHAIN_ERR_NOT_FOUND) return false; /* mined (awaiting confirmations) or RPC trouble */
+    }
+    return true;
+}
+
 static void poll_tx(struct node *n, struct channel *c)
 {
     struct chain_receipt r;
     memset(&r, 0, sizeof r);
     int rv = chain_wallet_poll(n->wallet, &c->tx, &r);
-    if (rv == CHAIN_ERR_NOT_FOUND) return;
+    if (rv == CHAIN_ERR_NOT_FOUND) {
+        if (tx_replaced(n, c)) {
+            enum onchain_kind kind = c->tx_kind;
+            char msg[300];
+            snprintf(msg, sizeof msg,
+                     "the account nonce moved past the %s transaction but no version this node "
+                     "knows was mined; its outcome follows from the adjudicator's events",
+                     tx_name(kind));
+            node_log(n, "%s", msg);
+            c->tx_kind = TX_NONE;
+            drop_stored_tx(c, kind);
+            answer_chain_waiter(n, c, NULL, msg);
+            if (persist_channel(n, c)) node_log(n, "warning: cannot update the store");
+        }
+        return;
+    }
     if (rv != CHAIN_OK && rv != CHAIN_ERR_REVERTED) {
         n->chain_up = false;
         return; /* transport trouble: try again next poll */
@@ -496,6 +532,26 @@ static void on_event(struct node *n, const struct chain_event *ev)
     if (persist_channel(n, c)) node_log(n, "warning: cannot update the store");
 }
 
+/* Called on every poll while the channel is challenged, before the deadline,
+ * with no transaction of the channel in flight: if we hold a breakpoint newer
+ * than the one registered, register it (or conclude with it when final). This
+ * is level-triggered on purpose: an answer sent once at the event can be lost
+ * (RPC down, reverted, a restart, a newer breakpoint adopted afterwards) and
+ * losing it lets the peer's older breakpoint settle. Rate-limited. */
+static void answer_stale_challenge(struct node *n, struct channel *c)
+{
+    if (!c->has_latest || c->latest.bp.nonce <= c->rec.challenged_nonce) return;
+    int64_t now = now_ms();
+    if (now < c->next_answer_ms) return;
+    c->next_answer_ms = now + 5000;
+    char why[256];
+    node_log(n, "the on-chain challenge holds nonce %llu; answering with our latest breakpoint, nonce %llu",
+             (unsigned long long)c->rec.challenged_nonce, (unsigned long long)c->latest.bp.nonce);
+    int rv = c->latest.bp.is_final ? onchain_conclude(n, c, why, sizeof why)
+                                   : onchain_challenge(n, c, why, sizeof why);
+    if (rv) node_log(n, "cannot answer the challenge yet: %s", why);
+}
+
 void onchain_poll(struct node *n)
 {
     uint64_t head;
@@ -549,7 +605,10 @@ void onchain_poll(struct node *n)
             if (chain_get_block(n->rpc, head, &b) != CHAIN_OK) return;
             have_block = true;
         }
-        if (b.timestamp < c->rec.challenge_deadline) continue;
+        if (b.timestamp < c->rec.challenge_deadline) {
+            answer_stale_challenge(n, c);
+            continue;
+        }
         char why[256];
         node_log(n, "challenge period over: settling");
         if (onchain_settle(n, c, why, sizeof why)) node_log(n, "cannot settle: %s", why);

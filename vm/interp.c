@@ -173,6 +173,13 @@ void evm_interpret(struct vm_evm *evm, struct vm_result *result)
         ip += (n);                                                                                 \
         DISPATCH();                                                                                \
     } while (0)
+/* a op b with a on top: pops two words, pushes one (most arithmetic and logic opcodes) */
+#define BINARY_OP(fn)                                                                              \
+    do {                                                                                           \
+        sp[-2] = fn(&sp[-1], &sp[-2]);                                                             \
+        sp--;                                                                                      \
+        NEXT(1);                                                                                   \
+    } while (0)
 #define FAIL(s)                                                                                    \
     do {                                                                                           \
         status = (s);                                                                              \
@@ -202,33 +209,19 @@ op_stop:
     FAIL(VM_SUCCESS);
 
 op_add:
-    sp[-2] = w_add(&sp[-1], &sp[-2]);
-    sp--;
-    NEXT(1);
+    BINARY_OP(w_add);
 op_mul:
-    sp[-2] = w_mul(&sp[-1], &sp[-2]);
-    sp--;
-    NEXT(1);
+    BINARY_OP(w_mul);
 op_sub:
-    sp[-2] = w_sub(&sp[-1], &sp[-2]);
-    sp--;
-    NEXT(1);
+    BINARY_OP(w_sub);
 op_div:
-    sp[-2] = w_div(&sp[-1], &sp[-2]);
-    sp--;
-    NEXT(1);
+    BINARY_OP(w_div);
 op_sdiv:
-    sp[-2] = w_sdiv(&sp[-1], &sp[-2]);
-    sp--;
-    NEXT(1);
+    BINARY_OP(w_sdiv);
 op_mod:
-    sp[-2] = w_mod(&sp[-1], &sp[-2]);
-    sp--;
-    NEXT(1);
+    BINARY_OP(w_mod);
 op_smod:
-    sp[-2] = w_smod(&sp[-1], &sp[-2]);
-    sp--;
-    NEXT(1);
+    BINARY_OP(w_smod);
 op_addmod:
     sp[-3] = vm_u256_addmod(sp[-1], sp[-2], sp[-3]);
     sp -= 2;
@@ -243,9 +236,7 @@ op_exp:
     sp--;
     NEXT(1);
 op_signextend:
-    sp[-2] = w_signextend(&sp[-1], &sp[-2]);
-    sp--;
-    NEXT(1);
+    BINARY_OP(w_signextend);
 
 op_lt:
     sp[-2] = w_u64(w_lt(&sp[-1], &sp[-2]));
@@ -271,17 +262,11 @@ op_iszero:
     sp[-1] = w_u64(w_is_zero(&sp[-1]));
     NEXT(1);
 op_and:
-    sp[-2] = w_and(&sp[-1], &sp[-2]);
-    sp--;
-    NEXT(1);
+    BINARY_OP(w_and);
 op_or:
-    sp[-2] = w_or(&sp[-1], &sp[-2]);
-    sp--;
-    NEXT(1);
+    BINARY_OP(w_or);
 op_xor:
-    sp[-2] = w_xor(&sp[-1], &sp[-2]);
-    sp--;
-    NEXT(1);
+    BINARY_OP(w_xor);
 op_not:
     sp[-1].w[0] = ~sp[-1].w[0];
     sp[-1].w[1] = ~sp[-1].w[1];
@@ -289,9 +274,7 @@ op_not:
     sp[-1].w[3] = ~sp[-1].w[3];
     NEXT(1);
 op_byte:
-    sp[-2] = w_byte(&sp[-1], &sp[-2]);
-    sp--;
-    NEXT(1);
+    BINARY_OP(w_byte);
 op_shl:
     sp[-2] = (w_fits64(&sp[-1]) && sp[-1].w[0] < 256) ? w_shl(&sp[-2], (unsigned)sp[-1].w[0])
                                                        : w_u64(0);
@@ -303,9 +286,7 @@ op_shr:
     sp--;
     NEXT(1);
 op_sar:
-    sp[-2] = w_sar(&sp[-1], &sp[-2]);
-    sp--;
-    NEXT(1);
+    BINARY_OP(w_sar);
 
 op_keccak: {
     uint64_t o, s;

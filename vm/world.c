@@ -445,39 +445,19 @@ static int h_set_transient(void *ctx, const vm_address *addr, vm_u256 key, vm_u2
     return VM_OK;
 }
 
-static bool h_access_account(void *ctx, const vm_address *addr)
+/* Marks `k` warm in `set`, journaled as `kind` for addr/key; returns true if
+ * it already was (EIP-2929). An allocation failure marks the world failed. */
+static bool mark_warm(struct vm_world *w, struct smap *set, const uint8_t *k,
+                      enum journal_kind kind, const vm_address *addr, vm_u256 key)
 {
-    struct vm_world *w = ctx;
     void *v;
-    if (smap_put(&w->warm_accounts, addr->b, &v, NULL)) {
+    if (smap_put(set, k, &v, NULL)) {
         w->failed = true;
         return false;
     }
     uint8_t *warm = v;
     if (*warm) return true;
-    struct journal_entry *e = journal_push(w, J_WARM_ACCOUNT, NULL);
-    if (!e) {
-        w->failed = true;
-        return false;
-    }
-    e->addr = *addr;
-    *warm = 1;
-    return false;
-}
-
-static bool h_access_storage(void *ctx, const vm_address *addr, vm_u256 key)
-{
-    struct vm_world *w = ctx;
-    uint8_t k[52];
-    pair_key(k, addr, key);
-    void *v;
-    if (smap_put(&w->warm_slots, k, &v, NULL)) {
-        w->failed = true;
-        return false;
-    }
-    uint8_t *warm = v;
-    if (*warm) return true;
-    struct journal_entry *e = journal_push(w, J_WARM_SLOT, NULL);
+    struct journal_entry *e = journal_push(w, kind, NULL);
     if (!e) {
         w->failed = true;
         return false;
@@ -486,6 +466,20 @@ static bool h_access_storage(void *ctx, const vm_address *addr, vm_u256 key)
     e->key = key;
     *warm = 1;
     return false;
+}
+
+static bool h_access_account(void *ctx, const vm_address *addr)
+{
+    struct vm_world *w = ctx;
+    return mark_warm(w, &w->warm_accounts, addr->b, J_WARM_ACCOUNT, addr, vm_u256_from_u64(0));
+}
+
+static bool h_access_storage(void *ctx, const vm_address *addr, vm_u256 key)
+{
+    struct vm_world *w = ctx;
+    uint8_t k[52];
+    pair_key(k, addr, key);
+    return mark_warm(w, &w->warm_slots, k, J_WARM_SLOT, addr, key);
 }
 
 static int h_emit_log(void *ctx, const vm_address *addr, const vm_bytes32 *topics,

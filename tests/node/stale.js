@@ -1,7 +1,8 @@
 // Scenario 3, stale state: alice's node is restored from an old copy of its
 // datadir (breakpoint 2) while bob is unreachable, and `bp challenge`
 // registers that old breakpoint. Bob's node sees the Challenged event and
-// answers with its latest (nonce 5) within the window; settlement pays the
+// answers with its latest (nonce 5) within the window — its first answer is
+// made to fail (empty account), so it must retry — and settlement pays the
 // payouts of nonce 5.
 'use strict';
 const fs = require('fs');
@@ -55,8 +56,17 @@ async function main() {
   const ev1 = await L.events(d, 'Challenged', channel);
   check('Challenged event registers the stale nonce 2', ev1.length === 1 && Number(ev1[0].words[0]) === 2);
 
-  log('# bob wakes up (SIGCONT)');
+  // Bob's first answer must fail (his account is emptied, so the node refuses
+  // the transaction); he has to try again while the window is open.
+  const bobBal = await L.balance(d, bob.address);
+  await L.rpc(d.rpc, 'anvil_setBalance', [bob.address, '0x0']);
+  log('# bob wakes up (SIGCONT) with an empty account');
   await bob.kill('SIGCONT');
+  const failed = await L.waitFor(async () => /cannot answer the challenge/.test(bob.logText()), 20000);
+  check('bob\'s first answer fails (no funds)', failed, bob.tail(6));
+  await L.sleep(1500);
+  await L.rpc(d.rpc, 'anvil_setBalance', [bob.address, '0x' + bobBal.toString(16)]);
+  log('# bob\'s balance is back; he must answer again');
   const ev = await L.waitFor(async () => {
     const e = await L.events(d, 'Challenged', channel);
     return e.length >= 2 ? e : null;
