@@ -851,8 +851,15 @@ void channel_on_message(struct node *n, const vm_address *peer, const struct p2p
         node_log(n, "channel %s: a message from a node that is not this channel's peer; dropped", id);
         return;
     }
-    c->last_heard_ms = now_ms();
-    c->silent_reported = false;
+    /* Liveness is the peer's, not the channel's: any frame from it counts for
+     * every channel it shares with us (pings go on one channel per peer). */
+    int64_t heard = now_ms();
+    for (size_t i = 0; i < n->n_channels; i++) {
+        struct channel *o = n->channels[i];
+        if (memcmp(peer_of(o)->b, peer->b, 20) != 0) continue;
+        o->last_heard_ms = heard;
+        o->silent_reported = false;
+    }
     switch (m->type) {
     case P2P_MSG_PROPOSE: on_propose(n, c, m); break;
     case P2P_MSG_ACCEPT: on_accept(n, c, m); break;
@@ -908,6 +915,19 @@ void channel_finished(struct node *n, struct channel *c)
     if (p2p_forget_peer(n->p2p, peer_of(c)) != P2P_OK) node_log(n, "cannot forget the peer");
 }
 
+/* One channel per peer carries the pings: the first one still running. */
+static bool pings_for_peer(struct node *n, const struct channel *c)
+{
+    for (size_t i = 0; i < n->n_channels; i++) {
+        const struct channel *o = n->channels[i];
+        if (o == c) return true;
+        if (memcmp(peer_of(o)->b, peer_of(c)->b, 20) == 0 && o->rec.status != STORE_CH_SETTLED &&
+            o->rec.status != STORE_CH_CONCLUDED)
+            return false;
+    }
+    return true;
+}
+
 void channel_tick(struct node *n, struct channel *c, int64_t now)
 {
     char id[16], why[300];
@@ -944,7 +964,7 @@ void channel_tick(struct node *n, struct channel *c, int64_t now)
         c->next_resend_ms = now + RESEND_MS;
     }
 
-    if (c->peer_connected && now >= c->next_ping_ms) {
+    if (c->peer_connected && now >= c->next_ping_ms && pings_for_peer(n, c)) {
         struct p2p_msg *m = new_msg(P2P_MSG_PING);
         if (m) {
             m->u.ping.seq = ++c->ping_seq;
