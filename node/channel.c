@@ -400,6 +400,26 @@ static uint64_t next_nonce(const struct channel *c)
     return top + 1;
 }
 
+/* Signs c->proposal through the store (durable before it exists anywhere
+ * else), marks it in flight and sends it as a PROPOSE or a CLOSE. */
+static int send_own_proposal(struct node *n, struct channel *c, enum channel_pending_kind kind,
+                             char *why, size_t why_len)
+{
+    struct store_breakpoint *p = &c->proposal;
+    int rv = sign_and_store(n, c, p, false);
+    if (rv) {
+        snprintf(why, why_len, "cannot sign the %s: %s", kind == PENDING_MOVE ? "move" : "close",
+                 store_strerror(rv));
+        return -1;
+    }
+    c->own_signed = p->bp.nonce;
+    c->pending = kind;
+    c->pending_since_ms = now_ms();
+    if (kind == PENDING_MOVE) send_propose(n, c, p, c->latest.bp.nonce);
+    else send_close(n, c, p, c->latest.bp.nonce);
+    return 0;
+}
+
 static int propose_move(struct node *n, struct channel *c, const vm_address *mover,
                         const uint8_t *calldata, size_t len, bool retry, char *why, size_t why_len)
 {
@@ -433,16 +453,7 @@ static int propose_move(struct node *n, struct channel *c, const vm_address *mov
     p->mover = *mover;
     memcpy(p->calldata, calldata, len);
     p->calldata_len = len;
-    rv = sign_and_store(n, c, p, false);
-    if (rv) {
-        snprintf(why, why_len, "cannot sign the move: %s", store_strerror(rv));
-        return -1;
-    }
-    c->own_signed = nonce;
-    c->pending = PENDING_MOVE;
-    c->pending_since_ms = now_ms();
-    send_propose(n, c, p, c->latest.bp.nonce);
-    return 0;
+    return send_own_proposal(n, c, PENDING_MOVE, why, why_len);
 }
 
 int channel_propose_move(struct node *n, struct channel *c, const vm_address *mover,
@@ -461,16 +472,7 @@ int channel_propose_close(struct node *n, struct channel *c, char *why, size_t w
     p->bp.nonce = nonce;
     memset(p->bp.move_hash.b, 0, 32);
     p->bp.is_final = true;
-    int rv = sign_and_store(n, c, p, false);
-    if (rv) {
-        snprintf(why, why_len, "cannot sign the close: %s", store_strerror(rv));
-        return -1;
-    }
-    c->own_signed = nonce;
-    c->pending = PENDING_CLOSE;
-    c->pending_since_ms = now_ms();
-    send_close(n, c, p, c->latest.bp.nonce);
-    return 0;
+    return send_own_proposal(n, c, PENDING_CLOSE, why, why_len);
 }
 
 /* Our proposal is dead (rejected, superseded): the world goes back to `latest`. */

@@ -180,6 +180,13 @@ void evm_interpret(struct vm_evm *evm, struct vm_result *result)
         sp--;                                                                                      \
         NEXT(1);                                                                                   \
     } while (0)
+/* a comparison of two stack words: pops two, pushes 1 or 0 */
+#define COMPARE_OP(fn, x, y)                                                                       \
+    do {                                                                                           \
+        sp[-2] = w_u64(fn(&(x), &(y)));                                                            \
+        sp--;                                                                                      \
+        NEXT(1);                                                                                   \
+    } while (0)
 #define FAIL(s)                                                                                    \
     do {                                                                                           \
         status = (s);                                                                              \
@@ -239,25 +246,15 @@ op_signextend:
     BINARY_OP(w_signextend);
 
 op_lt:
-    sp[-2] = w_u64(w_lt(&sp[-1], &sp[-2]));
-    sp--;
-    NEXT(1);
+    COMPARE_OP(w_lt, sp[-1], sp[-2]);
 op_gt:
-    sp[-2] = w_u64(w_lt(&sp[-2], &sp[-1]));
-    sp--;
-    NEXT(1);
+    COMPARE_OP(w_lt, sp[-2], sp[-1]);
 op_slt:
-    sp[-2] = w_u64(w_slt(&sp[-1], &sp[-2]));
-    sp--;
-    NEXT(1);
+    COMPARE_OP(w_slt, sp[-1], sp[-2]);
 op_sgt:
-    sp[-2] = w_u64(w_slt(&sp[-2], &sp[-1]));
-    sp--;
-    NEXT(1);
+    COMPARE_OP(w_slt, sp[-2], sp[-1]);
 op_eq:
-    sp[-2] = w_u64(w_eq(&sp[-1], &sp[-2]));
-    sp--;
-    NEXT(1);
+    COMPARE_OP(w_eq, sp[-1], sp[-2]);
 op_iszero:
     sp[-1] = w_u64(w_is_zero(&sp[-1]));
     NEXT(1);

@@ -61,12 +61,7 @@ async function main() {
   const app = dep.out.trim();
   check('deployed the test-only Counter app', /^0x[0-9a-fA-F]{40}$/.test(app), dep.err);
 
-  const alice = new L.Player('alice', d.accounts[1], d);
-  const bob = new L.Player('bob', d.accounts[2], d);
-  await alice.init(['--peer-timeout', '600']);
-  await bob.init(['--peer-timeout', '600']);
-  await alice.start();
-  await bob.start();
+  const { alice, bob } = await L.twoPlayers(d, '600', '600');
   d.tictactoe = app; // openChannel uses d.tictactoe as the app
   const { channel } = await L.openChannel(alice, bob, d, { deposit: '1000gwei', peerDeposit: '1000gwei' });
 

@@ -12,12 +12,7 @@ const { check, log } = L;
 async function main() {
   L.setup('feebump');
   const d = await L.devnetUp();
-  const alice = new L.Player('alice', d.accounts[1], d);
-  const bob = new L.Player('bob', d.accounts[2], d);
-  await alice.init(['--peer-timeout', '600']);
-  await bob.init(['--peer-timeout', '600']);
-  await alice.start();
-  await bob.start();
+  const { alice, bob } = await L.twoPlayers(d, '600', '600');
   const { channel } = await L.openChannel(alice, bob, d, { deposit: '1000gwei', peerDeposit: '1000gwei', period: 60 });
   const game = L.GAMES.draw;
   let r;

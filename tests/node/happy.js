@@ -14,12 +14,7 @@ const ETH = 10n ** 18n;
 async function main() {
   const tmp = L.setup('happy');
   const d = await L.devnetUp();
-  const alice = new L.Player('alice', d.accounts[1], d);
-  const bob = new L.Player('bob', d.accounts[2], d);
-  await alice.init();
-  await bob.init();
-  await alice.start();
-  await bob.start();
+  const { alice, bob } = await L.twoPlayers(d, null, null);
 
   const startBlock = Number(await L.rpc(d.rpc, 'eth_blockNumber')) + 1;
   const a0 = await L.balance(d, alice.address), b0 = await L.balance(d, bob.address);

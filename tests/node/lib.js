@@ -285,5 +285,17 @@ const GAMES = {
   draw: [0, 1, 2, 4, 3, 5, 7, 6, 8],      // X O X / X O O / O X X
 };
 
+// alice (anvil account 1) and bob (account 2): keys imported, both nodes
+// running. A peer timeout of null leaves the node's default.
+async function twoPlayers(d, aliceTimeout = '600', bobTimeout = '600') {
+  const alice = new Player('alice', d.accounts[1], d);
+  const bob = new Player('bob', d.accounts[2], d);
+  await alice.init(aliceTimeout === null ? [] : ['--peer-timeout', aliceTimeout]);
+  await bob.init(bobTimeout === null ? [] : ['--peer-timeout', bobTimeout]);
+  await alice.start();
+  await bob.start();
+  return { alice, bob };
+}
+
 module.exports = { ROOT, BUILD, BP, log, check, finish, cleanup, sleep, freePort, rpc, setup, devnetUp, bp,
-  Player, waitFor, balance, txsFrom, events, chanState, openChannel, GAMES, topic, nodeEnv };
+  Player, twoPlayers, waitFor, balance, txsFrom, events, chanState, openChannel, GAMES, topic, nodeEnv };

@@ -12,12 +12,7 @@ const PERIOD = 40;
 async function main() {
   L.setup('silent');
   const d = await L.devnetUp();
-  const alice = new L.Player('alice', d.accounts[1], d);
-  const bob = new L.Player('bob', d.accounts[2], d);
-  await alice.init(['--peer-timeout', '3']);
-  await bob.init(['--peer-timeout', '600']);
-  await alice.start();
-  await bob.start();
+  const { alice, bob } = await L.twoPlayers(d, '3', '600');
   const startBlock = Number(await L.rpc(d.rpc, 'eth_blockNumber')) + 1;
   const a0 = await L.balance(d, alice.address), b0 = await L.balance(d, bob.address);
 
