@@ -483,11 +483,13 @@ static void drop_proposal(struct channel *c)
     c->app_at_proposal = false;
 }
 
-/* The peer's breakpoint 0 signature (it arrives as PROPOSE at nonce 0). */
-static void on_bp0(struct node *n, struct channel *c, const uint8_t sig[65])
+/* The peer's breakpoint 0 signature: players[1] sends it as PROPOSE at
+ * nonce 0, the opener answers with ACCEPT 0. Only a PROPOSE is answered, so
+ * two nodes that both hold breakpoint 0 never bounce ACCEPTs between them. */
+static void on_bp0(struct node *n, struct channel *c, const uint8_t sig[65], bool is_propose)
 {
     if (c->has_latest) {
-        if (c->latest.bp.nonce == 0) send_accept(n, c, 0, c->latest.sigs[c->rec.me]);
+        if (is_propose && c->latest.bp.nonce == 0) send_accept(n, c, 0, c->latest.sigs[c->rec.me]);
         return;
     }
     if (!c->has_bp0) return; /* not computed yet: the peer resends */
@@ -524,7 +526,7 @@ static void on_propose(struct node *n, struct channel *c, const struct p2p_msg *
     const vm_address *peer = peer_of(c);
     char why[300];
     if (pr->nonce == 0) {
-        on_bp0(n, c, pr->sig);
+        on_bp0(n, c, pr->sig, true);
         return;
     }
     if (memcmp(pr->mover.b, peer->b, 20) != 0) {
@@ -682,7 +684,7 @@ static void on_accept(struct node *n, struct channel *c, const struct p2p_msg *m
     char id[16];
     chan_id(c, id);
     if (a->nonce == 0) { /* the opener's answer to our breakpoint 0 */
-        on_bp0(n, c, a->sig);
+        on_bp0(n, c, a->sig, false);
         return;
     }
     if (c->pending == PENDING_NONE || c->proposal.bp.nonce != a->nonce) return; /* stale */

@@ -121,6 +121,13 @@ static void handle_status(struct node *n, struct api_request *req)
     json_object_set_new(r, "chainId", json_integer((json_int_t)n->chain_id));
     json_object_set_new(r, "adjudicator", address_json(&n->adjudicator));
     json_object_set_new(r, "chainReachable", json_boolean(n->chain_up));
+    struct p2p_stats ps;
+    p2p_stats(n->p2p, &ps);
+    json_object_set_new(r, "p2p", json_pack("{s:I,s:I,s:I,s:I}", "framesSent",
+                                            (json_int_t)ps.frames_sent, "framesReceived",
+                                            (json_int_t)ps.frames_received, "framesDropped",
+                                            (json_int_t)ps.frames_dropped, "peersRefused",
+                                            (json_int_t)ps.peers_refused));
     json_object_set_new(r, "channels", list);
     api_reply(req, r);
 }

@@ -263,6 +263,9 @@ static void start_dial(struct peer *q)
         free(q->dialer_url);
         q->dialer_url = strdup(q->url);
         int rv = q->dialer_url ? nng_stream_dialer_alloc(&q->dialer, q->url) : NNG_ENOMEM;
+        /* small request/answer frames: Nagle + delayed ACK would add ~40 ms a move */
+        if (rv == 0 && (rv = nng_stream_dialer_set_bool(q->dialer, NNG_OPT_TCP_NODELAY, true)) != 0)
+            nng_stream_dialer_free(q->dialer);
         if (rv != 0) {
             plog(p, P2P_LOG_WARN, "cannot dial %s: %s", q->url, nng_strerror(rv));
             q->dialer = NULL;
@@ -858,6 +861,7 @@ int p2p_new(const struct p2p_config *cfg, struct p2p **out)
         p->worker_started = true;
     if (rc == P2P_OK && cfg->listen_url) {
         int rv = nng_stream_listener_alloc(&p->listener, cfg->listen_url);
+        if (rv == 0) rv = nng_stream_listener_set_bool(p->listener, NNG_OPT_TCP_NODELAY, true);
         if (rv == 0) rv = nng_stream_listener_listen(p->listener);
         if (rv == 0) rv = nng_aio_alloc(&p->accept_aio, accept_cb, p);
         if (rv != 0) {
