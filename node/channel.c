@@ -3,12 +3,12 @@
  * close, SYNC after a (re)connect, liveness and the decision to dispute.
  *
  * The one rule that is never bent: a signature leaves this node only after
- * store_put_breakpoint has durably recorded it, and the store refuses a
- * second, different breakpoint at a nonce this node already signed.
+ * the store has durably recorded it, and the store refuses a second,
+ * different breakpoint at a nonce this node already signed. Writes go into
+ * the loop's batch and sends wait in its outbox until it commits (batch.c).
  */
 #include "node.h"
 
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,16 +38,30 @@ static bool signed_by(struct node *n, const struct vm_breakpoint *bp, const uint
     uint8_t d[32];
     vm_address signer;
     digest_of(n, bp, d);
-    return vm_recover(n->secp, d, sig, &signer) == VM_OK && memcmp(signer.b, who->b, 20) == 0;
+    int64_t t0 = node_now_ns();
+    bool ok = vm_recover(n->secp, d, sig, &signer) == VM_OK;
+    node_metrics_add(&n->metrics.recover, t0);
+    return ok && memcmp(signer.b, who->b, 20) == 0;
 }
 
-/* The crash tests' hook (node_config.test_kill_after_sign). */
-static void test_kill_point(struct node *n)
+/* One breakpoint record (with the app's storage when it is fully signed)
+ * into the open batch, or durably on its own outside a batch. */
+static int put_breakpoint(struct node *n, const struct store_breakpoint *rec,
+                          const struct vm_storage_slot *slots, size_t n_slots)
 {
-    if (n->cfg.test_kill_after_sign > 0 && --n->cfg.test_kill_after_sign == 0) {
-        node_log(n, "test hook: killing this node between the store write and the send");
-        raise(SIGKILL);
-    }
+    int rv = store_put_breakpoint(n->store, node_txn(n), rec, slots, n_slots);
+    if (rv == STORE_OK) n->metrics.writes++;
+    return rv;
+}
+
+/* The app's move, timed for the cost split. */
+static int run_move(struct node *n, struct channel *c, const vm_address *mover,
+                    const uint8_t *calldata, size_t len, uint64_t nonce, struct app_outcome *out)
+{
+    int64_t t0 = node_now_ns();
+    int rv = app_move(&c->app, mover, calldata, len, nonce, out);
+    node_metrics_add(&n->metrics.evm, t0);
+    return rv;
 }
 
 /* Signs rec->bp as ours and records it durably (pending if the peer's
@@ -58,11 +72,14 @@ static int sign_and_store(struct node *n, struct channel *c, struct store_breakp
 {
     uint8_t d[32];
     digest_of(n, &rec->bp, d);
-    if (vm_sign(n->secp, n->key, d, rec->sigs[c->rec.me]) != VM_OK) return STORE_ERR_INVALID;
+    int64_t t0 = node_now_ns();
+    int srv = vm_sign(n->secp, n->key, d, rec->sigs[c->rec.me]);
+    node_metrics_add(&n->metrics.sign, t0);
+    if (srv != VM_OK) return STORE_ERR_INVALID;
     rec->has_sig[c->rec.me] = true;
     if (!full) {
-        int prv = store_put_breakpoint(n->store, NULL, rec, NULL, 0);
-        if (prv == STORE_OK) test_kill_point(n);
+        int prv = put_breakpoint(n, rec, NULL, 0);
+        if (prv == STORE_OK) node_signed(n);
         return prv;
     }
     vm_u256 keys[APP_MAX_SLOTS], values[APP_MAX_SLOTS];
@@ -74,9 +91,9 @@ static int sign_and_store(struct node *n, struct channel *c, struct store_breakp
         slots[i].key = keys[i];
         slots[i].value = values[i];
     }
-    int rv = store_put_breakpoint(n->store, NULL, rec, slots, (size_t)count);
+    int rv = put_breakpoint(n, rec, slots, (size_t)count);
     free(slots);
-    if (rv == STORE_OK) test_kill_point(n);
+    if (rv == STORE_OK) node_signed(n);
     return rv;
 }
 
@@ -86,7 +103,7 @@ static int reload_app(struct node *n, struct channel *c)
     struct vm_storage_slot *slots = NULL;
     size_t n_slots = 0;
     uint64_t nonce;
-    int rv = store_get_storage(n->store, NULL, &c->rec.id, &nonce, &slots, &n_slots);
+    int rv = store_get_storage(n->store, node_txn(n), &c->rec.id, &nonce, &slots, &n_slots);
     if (rv && rv != STORE_ERR_NOTFOUND) return rv;
     vm_u256 *keys = calloc(n_slots + 1, sizeof *keys), *values = calloc(n_slots + 1, sizeof *values);
     if (!keys || !values) {
@@ -120,29 +137,17 @@ static int ensure_app(struct node *n, struct channel *c)
     return reload_app(n, c);
 }
 
+/* Takes m: sent at once, or when the open batch has committed. */
 static void send_msg(struct node *n, struct channel *c, struct p2p_msg *m)
 {
     m->channel_id = c->rec.id;
-    int rv = p2p_send(n->p2p, peer_of(c), m);
-    if (rv && rv != P2P_ERR_NOT_CONNECTED) {
-        char id[16];
-        chan_id(c, id);
-        node_log(n, "channel %s: cannot send %s: %s", id, p2p_msg_type_name(m->type),
-                 p2p_strerror(rv));
-    }
-}
-
-static struct p2p_msg *new_msg(enum p2p_msg_type type)
-{
-    struct p2p_msg *m = calloc(1, sizeof *m);
-    if (m) m->type = type;
-    return m;
+    node_send(n, peer_of(c), m);
 }
 
 static void send_propose(struct node *n, struct channel *c, const struct store_breakpoint *rec,
                          uint64_t base)
 {
-    struct p2p_msg *m = new_msg(P2P_MSG_PROPOSE);
+    struct p2p_msg *m = node_msg_new(n, P2P_MSG_PROPOSE);
     if (!m) return;
     m->u.propose.nonce = rec->bp.nonce;
     m->u.propose.base_nonce = base;
@@ -151,29 +156,26 @@ static void send_propose(struct node *n, struct channel *c, const struct store_b
     memcpy(m->u.propose.calldata, rec->calldata, rec->calldata_len);
     memcpy(m->u.propose.sig, rec->sigs[c->rec.me], 65);
     send_msg(n, c, m);
-    free(m);
 }
 
 static void send_close(struct node *n, struct channel *c, const struct store_breakpoint *rec,
                        uint64_t base)
 {
-    struct p2p_msg *m = new_msg(P2P_MSG_CLOSE);
+    struct p2p_msg *m = node_msg_new(n, P2P_MSG_CLOSE);
     if (!m) return;
     m->u.close.nonce = rec->bp.nonce;
     m->u.close.base_nonce = base;
     memcpy(m->u.close.sig, rec->sigs[c->rec.me], 65);
     send_msg(n, c, m);
-    free(m);
 }
 
 static void send_accept(struct node *n, struct channel *c, uint64_t nonce, const uint8_t sig[65])
 {
-    struct p2p_msg *m = new_msg(P2P_MSG_ACCEPT);
+    struct p2p_msg *m = node_msg_new(n, P2P_MSG_ACCEPT);
     if (!m) return;
     m->u.accept.nonce = nonce;
     memcpy(m->u.accept.sig, sig, 65);
     send_msg(n, c, m);
-    free(m);
 }
 
 static void send_reject(struct node *n, struct channel *c, uint64_t nonce, const char *why)
@@ -182,22 +184,20 @@ static void send_reject(struct node *n, struct channel *c, uint64_t nonce, const
     chan_id(c, id);
     node_log(n, "channel %s: rejecting the peer's proposal at nonce %llu: %s", id,
              (unsigned long long)nonce, why);
-    struct p2p_msg *m = new_msg(P2P_MSG_REJECT);
+    struct p2p_msg *m = node_msg_new(n, P2P_MSG_REJECT);
     if (!m) return;
     m->u.reject.nonce = nonce;
-    snprintf(m->u.reject.reason, sizeof m->u.reject.reason, "%s", why);
+    snprintf(m->u.reject.reason, sizeof m->u.reject.reason, "%.*s", (int)sizeof m->u.reject.reason - 1, why);
     send_msg(n, c, m);
-    free(m);
 }
 
 static void send_sync(struct node *n, struct channel *c)
 {
-    struct p2p_msg *m = new_msg(P2P_MSG_SYNC);
+    struct p2p_msg *m = node_msg_new(n, P2P_MSG_SYNC);
     if (!m) return;
     m->u.sync.signed_nonce = c->has_latest ? c->latest.bp.nonce : 0;
     m->u.sync.own_nonce = c->own_signed;
     send_msg(n, c, m);
-    free(m);
 }
 
 static void send_sync_reply(struct node *n, struct channel *c)
@@ -205,12 +205,12 @@ static void send_sync_reply(struct node *n, struct channel *c)
     struct vm_storage_slot *slots = NULL;
     size_t n_slots = 0;
     uint64_t nonce;
-    if (store_get_storage(n->store, NULL, &c->rec.id, &nonce, &slots, &n_slots) != STORE_OK ||
+    if (store_get_storage(n->store, node_txn(n), &c->rec.id, &nonce, &slots, &n_slots) != STORE_OK ||
         n_slots > P2P_MAX_SLOTS) {
         free(slots);
         return;
     }
-    struct p2p_msg *m = new_msg(P2P_MSG_SYNC_REPLY);
+    struct p2p_msg *m = node_msg_new(n, P2P_MSG_SYNC_REPLY);
     if (!m) {
         free(slots);
         return;
@@ -234,7 +234,6 @@ static void send_sync_reply(struct node *n, struct channel *c)
     }
     free(slots);
     send_msg(n, c, m);
-    free(m);
 }
 
 /* Answers the caller of bp move / bp close. */
@@ -243,8 +242,8 @@ static void answer_waiter(struct node *n, struct channel *c, const char *error)
     struct api_request *req = c->waiter.req;
     if (!req) return;
     c->waiter.req = NULL;
-    if (error) api_reply_error(req, 409, 409, "%s", error);
-    else api_reply(req, handlers_channel_json(n, c));
+    if (error) node_reply_error(n, req, 409, 409, "%s", error);
+    else node_reply(n, req, handlers_channel_json(n, c));
 }
 
 static void drop_proposal(struct channel *c);
@@ -264,6 +263,7 @@ static void adopt_latest(struct node *n, struct channel *c, const struct store_b
     }
     c->latest = *rec;
     c->has_latest = true;
+    n->metrics.breakpoints++;
     if (rec->bp.nonce > c->own_signed || !c->signed_any) c->own_signed = rec->bp.nonce;
     c->signed_any = true;
     char id[16], root[16];
@@ -434,7 +434,7 @@ static int propose_move(struct node *n, struct channel *c, const vm_address *mov
     }
     uint64_t nonce = next_nonce(c);
     struct app_outcome out;
-    int rv = app_move(&c->app, mover, calldata, len, nonce, &out);
+    int rv = run_move(n, c, mover, calldata, len, nonce, &out);
     if (rv) {
         snprintf(why, why_len, "invalid move: %s", rv == APP_ERR_REVERTED ? out.reason : app_strerror(rv));
         c->app_dirty = rv != APP_ERR_REVERTED;
@@ -591,7 +591,7 @@ static void on_propose(struct node *n, struct channel *c, const struct p2p_msg *
         return;
     }
     struct app_outcome out;
-    int rv = app_move(&c->app, &pr->mover, pr->calldata, pr->calldata_len, pr->nonce, &out);
+    int rv = run_move(n, c, &pr->mover, pr->calldata, pr->calldata_len, pr->nonce, &out);
     if (rv) {
         c->app_dirty = rv != APP_ERR_REVERTED;
         snprintf(why, sizeof why, "invalid move: %s",
@@ -714,7 +714,7 @@ static void on_accept(struct node *n, struct channel *c, const struct p2p_msg *m
          * rebuild it from `latest` and re-execute the move */
         struct app_outcome out;
         rv = reload_app(n, c);
-        if (!rv && (app_move(&c->app, &rec.mover, rec.calldata, rec.calldata_len, rec.bp.nonce, &out) ||
+        if (!rv && (run_move(n, c, &rec.mover, rec.calldata, rec.calldata_len, rec.bp.nonce, &out) ||
                     memcmp(out.state_root, rec.bp.state_root.b, 32) != 0))
             rv = STORE_ERR_INVALID;
         c->app_dirty = true;
@@ -727,7 +727,7 @@ static void on_accept(struct node *n, struct channel *c, const struct p2p_msg *m
         slots[i].key = keys[i];
         slots[i].value = values[i];
     }
-    if (!rv) rv = store_put_breakpoint(n->store, NULL, &rec, slots, (size_t)count);
+    if (!rv) rv = put_breakpoint(n, &rec, slots, (size_t)count);
     free(slots);
     free(keys);
     free(values);
@@ -827,7 +827,7 @@ static void on_sync_reply(struct node *n, struct channel *c, const struct p2p_ms
         rec.calldata_len = r->calldata_len;
         memcpy(rec.calldata, r->calldata, r->calldata_len);
     }
-    int rv = store_put_breakpoint(n->store, NULL, &rec, slots, r->n_slots);
+    int rv = put_breakpoint(n, &rec, slots, r->n_slots);
     free(slots);
     if (rv) {
         node_log(n, "channel %s: cannot adopt the peer's breakpoint %llu: %s", id,
@@ -873,12 +873,11 @@ void channel_on_message(struct node *n, const vm_address *peer, const struct p2p
     case P2P_MSG_CLOSE: on_close(n, c, m); break;
     case P2P_MSG_PING:
         if (!m->u.ping.reply) {
-            struct p2p_msg *r = new_msg(P2P_MSG_PING);
+            struct p2p_msg *r = node_msg_new(n, P2P_MSG_PING);
             if (r) {
                 r->u.ping.seq = m->u.ping.seq;
                 r->u.ping.reply = true;
                 send_msg(n, c, r);
-                free(r);
             }
         }
         break;
@@ -969,11 +968,10 @@ void channel_tick(struct node *n, struct channel *c, int64_t now)
     }
 
     if (c->peer_connected && now >= c->next_ping_ms && pings_for_peer(n, c)) {
-        struct p2p_msg *m = new_msg(P2P_MSG_PING);
+        struct p2p_msg *m = node_msg_new(n, P2P_MSG_PING);
         if (m) {
             m->u.ping.seq = ++c->ping_seq;
             send_msg(n, c, m);
-            free(m);
         }
         int64_t every = n->cfg.peer_timeout_ms / 4;
         c->next_ping_ms = now + (every < 200 ? 200 : every);
@@ -1023,13 +1021,13 @@ static int load_one(struct node *n, const vm_bytes32 *id)
 {
     struct channel *c = calloc(1, sizeof *c);
     if (!c) return STORE_ERR_NOMEM;
-    int rv = store_get_channel(n->store, NULL, id, &c->rec);
+    int rv = store_get_channel(n->store, node_txn(n), id, &c->rec);
     if (rv) {
         free(c);
         return rv;
     }
     struct store_heads h;
-    rv = store_get_heads(n->store, NULL, id, &h);
+    rv = store_get_heads(n->store, node_txn(n), id, &h);
     if (rv) {
         free(c);
         return rv;
@@ -1038,7 +1036,7 @@ static int load_one(struct node *n, const vm_bytes32 *id)
     c->own_signed = h.own_max;
     c->loaded_ms = now_ms();
     if (h.has_latest) {
-        rv = store_get_latest(n->store, NULL, id, &c->latest);
+        rv = store_get_latest(n->store, node_txn(n), id, &c->latest);
         if (rv) {
             free(c);
             return rv;
@@ -1082,7 +1080,7 @@ static int load_one(struct node *n, const vm_bytes32 *id)
         } else if (h.has_own && (!h.has_latest || h.own_max > h.latest)) {
             /* our proposal was in flight when we stopped: re-send it, never replace it */
             struct store_breakpoint p;
-            if (store_get_breakpoint(n->store, NULL, id, h.own_max, &p) == STORE_OK &&
+            if (store_get_breakpoint(n->store, node_txn(n), id, h.own_max, &p) == STORE_OK &&
                 !(p.has_sig[0] && p.has_sig[1])) {
                 c->proposal = p;
                 /* a close's move hash is all zero (a move's is a keccak) */
@@ -1099,11 +1097,11 @@ static int load_one(struct node *n, const vm_bytes32 *id)
 
 int channel_load_all(struct node *n)
 {
-    int rv = store_bind_address(n->store, NULL, &n->self);
+    int rv = store_bind_address(n->store, node_txn(n), &n->self);
     if (rv) return rv;
     uint64_t block;
     vm_bytes32 hash;
-    rv = store_get_cursor(n->store, NULL, &block, &hash);
+    rv = store_get_cursor(n->store, node_txn(n), &block, &hash);
     if (rv == STORE_OK) {
         n->cursor.next = block + 1;
         n->cursor.hash = hash;
@@ -1117,7 +1115,7 @@ int channel_load_all(struct node *n)
     }
     vm_bytes32 *ids = NULL;
     size_t count = 0;
-    rv = store_list_channels(n->store, NULL, &ids, &count);
+    rv = store_list_channels(n->store, node_txn(n), &ids, &count);
     for (size_t i = 0; !rv && i < count; i++) rv = load_one(n, &ids[i]);
     free(ids);
     return rv;

@@ -10,7 +10,11 @@
 #include "node.h"
 
 #include <errno.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,7 +68,19 @@ static void on_p2p_message(void *user, const vm_address *peer, const struct p2p_
     struct node_msg_event *ev = malloc(sizeof *ev);
     if (!ev) return; /* dropped like a lost frame; the protocol retries */
     ev->peer = *peer;
-    ev->msg = *msg;
+    /* only the part of the union that this type uses (SYNC_REPLY's storage
+     * makes the whole struct ~50 KiB; the loop reads no other member) */
+    size_t used = sizeof ev->msg;
+    switch (msg->type) {
+    case P2P_MSG_PROPOSE: used = offsetof(struct p2p_msg, u) + sizeof msg->u.propose; break;
+    case P2P_MSG_ACCEPT: used = offsetof(struct p2p_msg, u) + sizeof msg->u.accept; break;
+    case P2P_MSG_REJECT: used = offsetof(struct p2p_msg, u) + sizeof msg->u.reject; break;
+    case P2P_MSG_SYNC: used = offsetof(struct p2p_msg, u) + sizeof msg->u.sync; break;
+    case P2P_MSG_CLOSE: used = offsetof(struct p2p_msg, u) + sizeof msg->u.close; break;
+    case P2P_MSG_PING: used = offsetof(struct p2p_msg, u) + sizeof msg->u.ping; break;
+    default: break;
+    }
+    memcpy(&ev->msg, msg, used);
     if (!queue_post(&n->queue, NODE_EV_MESSAGE, ev)) free(ev);
 }
 
@@ -174,6 +190,7 @@ static int parse_node_args(int argc, char **argv, struct node_config *cfg)
 
 static void node_close(struct node *n)
 {
+    batch_free(n); /* empty unless the loop never ran a batch to its end */
     if (n->api) api_server_stop(n->api);
     if (n->p2p) p2p_free(n->p2p);
     queue_close(&n->queue);
@@ -271,38 +288,91 @@ static int node_start(struct node *n)
     return 0;
 }
 
-static void loop(struct node *n)
+/* One queued event. Returns false on a stop event. */
+static bool handle_event(struct node *n, int kind, void *data)
+{
+    switch (kind) {
+    case NODE_EV_MESSAGE: {
+        struct node_msg_event *ev = data;
+        channel_on_message(n, &ev->peer, &ev->msg);
+        free(ev);
+        break;
+    }
+    case NODE_EV_PEER: {
+        struct node_peer_event *ev = data;
+        channel_on_peer(n, &ev->peer, ev->connected);
+        free(ev);
+        break;
+    }
+    case NODE_EV_API:
+        handlers_dispatch(n, data);
+        break;
+    case NODE_EV_STOP:
+        return false;
+    }
+    return true;
+}
+
+/* Events that queue up while a batch commits form the next batch: under
+ * load one fsync covers many channels' moves (batch.c). */
+#define BATCH_MAX 512
+/* Chain work (RPC calls) runs on this thread: between two pieces of it,
+ * moves that wait longer than this are handled first (node_drain). */
+#define DRAIN_AFTER_NS 2000000
+
+/* Handles the taken event and whatever else is queued, up to BATCH_MAX,
+ * inside the open batch. */
+static void handle_queued(struct node *n, int kind, void *data)
+{
+    bool go_on = handle_event(n, kind, data);
+    for (int k = 1; go_on && !n->fatal && k < BATCH_MAX && queue_take(&n->queue, 0, &kind, &data); k++)
+        go_on = handle_event(n, kind, data);
+    if (!go_on) n->stopping = true;
+    n->last_take_ns = node_now_ns();
+}
+
+void node_drain(struct node *n)
+{
+    if (n->draining || n->stopping || n->fatal || !n->batching) return;
+    if (node_now_ns() - n->last_take_ns < DRAIN_AFTER_NS) return;
+    int kind;
+    void *data;
+    n->last_take_ns = node_now_ns();
+    if (!queue_take(&n->queue, 0, &kind, &data)) return;
+    n->draining = true;
+    /* what the chain work did so far is committed with the moves' batch */
+    handle_queued(n, kind, data);
+    if (batch_commit(n) == 0) n->last_take_ns = node_now_ns();
+    n->draining = false;
+}
+
+/* Returns 0 on a stop event, 1 when a commit failed. */
+static int loop(struct node *n)
 {
     for (;;) {
         int64_t now = now_ms();
+        batch_begin(n);
+        n->last_take_ns = node_now_ns();
         if (now >= n->next_poll_ms) {
+            int64_t t0 = node_now_ns();
             onchain_poll(n);
+            node_metrics_add(&n->metrics.chain, t0);
             n->next_poll_ms = now_ms() + n->cfg.poll_ms;
         }
-        for (size_t i = 0; i < n->n_channels; i++) channel_tick(n, n->channels[i], now_ms());
+        for (size_t i = 0; i < n->n_channels && !n->fatal && !n->stopping; i++) {
+            channel_tick(n, n->channels[i], now_ms());
+            node_drain(n);
+        }
+        if (batch_end(n)) return 1;
+        if (n->stopping) return 0;
         int kind;
         void *data;
         int64_t deadline = now_ms() + TICK_MS;
         while (queue_take(&n->queue, deadline, &kind, &data)) {
-            switch (kind) {
-            case NODE_EV_MESSAGE: {
-                struct node_msg_event *ev = data;
-                channel_on_message(n, &ev->peer, &ev->msg);
-                free(ev);
-                break;
-            }
-            case NODE_EV_PEER: {
-                struct node_peer_event *ev = data;
-                channel_on_peer(n, &ev->peer, ev->connected);
-                free(ev);
-                break;
-            }
-            case NODE_EV_API:
-                handlers_dispatch(n, data);
-                break;
-            case NODE_EV_STOP:
-                return;
-            }
+            batch_begin(n);
+            handle_queued(n, kind, data);
+            if (batch_end(n)) return 1;
+            if (n->stopping) return 0;
             /* keep timers honest under a stream of events */
             if (now_ms() >= deadline) break;
         }
@@ -325,6 +395,13 @@ int cmd_node(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
     if (sodium_init() < 0) return cli_fail("node: libsodium failed to initialise");
+#if defined(__GLIBC__)
+    /* Every protocol message is a ~50 KiB struct, allocated on one thread and
+     * freed on another: keep freed memory instead of giving it back to the
+     * kernel and faulting fresh zero pages in for the next message. */
+    mallopt(M_TRIM_THRESHOLD, 64 << 20);
+    mallopt(M_MMAP_THRESHOLD, 1 << 20);
+#endif
 
     queue_init(&n->queue);
     int status = 1;
@@ -332,9 +409,8 @@ int cmd_node(int argc, char **argv)
         pthread_t sig;
         pthread_create(&sig, NULL, signal_thread, n);
         pthread_detach(sig);
-        loop(n);
-        status = 0;
-        node_log(n, "stopped");
+        status = loop(n);
+        node_log(n, status ? "stopped after a store failure" : "stopped");
     }
     node_close(n);
     free(n);

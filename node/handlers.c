@@ -85,7 +85,7 @@ static struct channel *find_param_channel(struct node *n, struct api_request *re
 {
     const char *text = json_string_value(json_object_get(api_request_params(req), "channel"));
     if (!text) {
-        api_reply_error(req, 400, 400, "a channel id is required");
+        node_reply_error(n, req, 400, 400, "a channel id is required");
         return NULL;
     }
     const char *hex = strncmp(text, "0x", 2) == 0 ? text + 2 : text;
@@ -96,21 +96,27 @@ static struct channel *find_param_channel(struct node *n, struct api_request *re
         vm_hex_encode(n->channels[i]->rec.id.b, 32, full);
         if (len >= 4 && len <= 64 && strncasecmp(full + 2, hex, len) == 0) {
             if (found) {
-                api_reply_error(req, 400, 400, "channel '%s' is ambiguous", text);
+                node_reply_error(n, req, 400, 400, "channel '%s' is ambiguous", text);
                 return NULL;
             }
             found = n->channels[i];
         }
     }
-    if (!found) api_reply_error(req, 404, 404, "no channel %s on this node", text);
+    if (!found) node_reply_error(n, req, 404, 404, "no channel %s on this node", text);
     return found;
+}
+
+/* {"count": N, "micros": total} of a timed phase. */
+static json_t *phase_json(const struct node_phase *p)
+{
+    return json_pack("{s:I,s:I}", "count", (json_int_t)p->count, "micros", (json_int_t)(p->ns / 1000));
 }
 
 static void handle_status(struct node *n, struct api_request *req)
 {
     if (json_object_get(api_request_params(req), "channel")) {
         struct channel *c = find_param_channel(n, req);
-        if (c) api_reply(req, handlers_channel_json(n, c));
+        if (c) node_reply(n, req, handlers_channel_json(n, c));
         return;
     }
     json_t *list = json_array();
@@ -128,38 +134,45 @@ static void handle_status(struct node *n, struct api_request *req)
                                             (json_int_t)ps.frames_received, "framesDropped",
                                             (json_int_t)ps.frames_dropped, "peersRefused",
                                             (json_int_t)ps.peers_refused));
+    const struct node_metrics *mt = &n->metrics;
+    json_object_set_new(r, "metrics",
+        json_pack("{s:o,s:o,s:o,s:o,s:o,s:I,s:I}", "evm", phase_json(&mt->evm), "sign",
+                  phase_json(&mt->sign), "recover", phase_json(&mt->recover), "commit",
+                  phase_json(&mt->commit), "chainPoll", phase_json(&mt->chain),
+                  "storeWrites", (json_int_t)mt->writes,
+                  "breakpoints", (json_int_t)mt->breakpoints));
     json_object_set_new(r, "channels", list);
-    api_reply(req, r);
+    node_reply(n, req, r);
 }
 
 /* Encodes 'name(types)' with the string arguments of the request. */
-static int encode_call(struct api_request *req, struct vm_buf *out)
+static int encode_call(struct node *n, struct api_request *req, struct vm_buf *out)
 {
     json_t *p = api_request_params(req);
     const char *sig = json_string_value(json_object_get(p, "signature"));
     json_t *args = json_object_get(p, "args");
     if (!sig) {
-        api_reply_error(req, 400, 400, "a function signature such as 'play(uint8)' is required");
+        node_reply_error(n, req, 400, 400, "a function signature such as 'play(uint8)' is required");
         return -1;
     }
-    size_t n = json_array_size(args);
-    const char **argv = calloc(n ? n : 1, sizeof *argv);
+    size_t argc = json_array_size(args);
+    const char **argv = calloc(argc ? argc : 1, sizeof *argv);
     if (!argv) {
-        api_reply_error(req, 500, 500, "out of memory");
+        node_reply_error(n, req, 500, 500, "out of memory");
         return -1;
     }
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < argc; i++) {
         argv[i] = json_string_value(json_array_get(args, i));
         if (!argv[i]) {
             free(argv);
-            api_reply_error(req, 400, 400, "argument %zu must be a string", i + 1);
+            node_reply_error(n, req, 400, 400, "argument %zu must be a string", i + 1);
             return -1;
         }
     }
-    int rv = chain_abi_encode_call_argv(sig, argv, n, out);
+    int rv = chain_abi_encode_call_argv(sig, argv, argc, out);
     free(argv);
     if (rv) {
-        api_reply_error(req, 400, 400, "cannot encode %s with these arguments: %s", sig,
+        node_reply_error(n, req, 400, 400, "cannot encode %s with these arguments: %s", sig,
                         chain_strerror(rv));
         return -1;
     }
@@ -171,12 +184,12 @@ static void handle_move(struct node *n, struct api_request *req)
     struct channel *c = find_param_channel(n, req);
     if (!c) return;
     struct vm_buf call = {0};
-    if (encode_call(req, &call)) return;
+    if (encode_call(n, req, &call)) return;
     char why[256];
     int rv = channel_propose_move(n, c, &n->self, call.data, call.len, why, sizeof why);
     vm_buf_free(&call);
     if (rv) {
-        api_reply_error(req, 409, 409, "%s", why);
+        node_reply_error(n, req, 409, 409, "%s", why);
         return;
     }
     c->waiter.req = req;
@@ -188,18 +201,18 @@ static void handle_call(struct node *n, struct api_request *req)
     struct channel *c = find_param_channel(n, req);
     if (!c) return;
     if (!c->app_loaded) {
-        api_reply_error(req, 409, 409, "the channel has no state yet (it is %s)",
+        node_reply_error(n, req, 409, 409, "the channel has no state yet (it is %s)",
                         state_name(c->rec.status));
         return;
     }
     struct vm_buf call = {0};
-    if (encode_call(req, &call)) return;
+    if (encode_call(n, req, &call)) return;
     uint8_t *out = NULL;
     size_t out_len = 0;
     int rv = app_view(&c->app, call.data, call.len, c->latest.bp.nonce, &out, &out_len);
     vm_buf_free(&call);
     if (rv) {
-        api_reply_error(req, 409, 409, "the call failed: %s", app_strerror(rv));
+        node_reply_error(n, req, 409, 409, "the call failed: %s", app_strerror(rv));
         return;
     }
     const char *sig = json_string_value(json_object_get(api_request_params(req), "signature"));
@@ -213,7 +226,7 @@ static void handle_call(struct node *n, struct api_request *req)
         if (dv) {
             free(out);
             json_decref(r);
-            api_reply_error(req, 409, 409, "the answer does not decode as %s: %s",
+            node_reply_error(n, req, 409, 409, "the answer does not decode as %s: %s",
                             close_paren + 1, chain_strerror(dv));
             return;
         }
@@ -221,7 +234,7 @@ static void handle_call(struct node *n, struct api_request *req)
         free(values);
     }
     free(out);
-    api_reply(req, r);
+    node_reply(n, req, r);
 }
 
 static void handle_close(struct node *n, struct api_request *req)
@@ -230,7 +243,7 @@ static void handle_close(struct node *n, struct api_request *req)
     if (!c) return;
     char why[256];
     if (channel_propose_close(n, c, why, sizeof why)) {
-        api_reply_error(req, 409, 409, "%s", why);
+        node_reply_error(n, req, 409, 409, "%s", why);
         return;
     }
     c->waiter.req = req;
@@ -243,12 +256,12 @@ static void handle_chain_action(struct node *n, struct api_request *req,
     struct channel *c = find_param_channel(n, req);
     if (!c) return;
     if (c->chain_waiter.req) {
-        api_reply_error(req, 409, 409, "an on-chain action on this channel is already in progress");
+        node_reply_error(n, req, 409, 409, "an on-chain action on this channel is already in progress");
         return;
     }
     char why[256];
     if (action(n, c, why, sizeof why)) {
-        api_reply_error(req, 409, 409, "%s", why);
+        node_reply_error(n, req, 409, 409, "%s", why);
         return;
     }
     c->chain_waiter.req = req;
@@ -267,7 +280,7 @@ void handlers_dispatch(struct node *n, struct api_request *req)
     else if (strcmp(m, "close") == 0) handle_close(n, req);
     else if (strcmp(m, "challenge") == 0) handle_chain_action(n, req, onchain_challenge);
     else if (strcmp(m, "settle") == 0) handle_chain_action(n, req, onchain_settle);
-    else api_reply_error(req, 404, 404, "unknown method '%s'", m);
+    else node_reply_error(n, req, 404, 404, "unknown method '%s'", m);
 }
 
 /* open: {peer "0xADDR@tcp://HOST:PORT", app, deposit, peerDeposit (decimal wei),
@@ -283,17 +296,17 @@ void handlers_open(struct node *n, struct api_request *req)
     json_int_t period = json_integer_value(json_object_get(p, "challengePeriod"));
     if (!json_object_get(p, "challengePeriod")) period = 3600;
     if (!peer || !app || !dep || !pdep) {
-        api_reply_error(req, 400, 400, "open needs peer, app, deposit and peerDeposit");
+        node_reply_error(n, req, 400, 400, "open needs peer, app, deposit and peerDeposit");
         return;
     }
     const char *at = strchr(peer, '@');
     if (!at || strncmp(at + 1, "tcp://", 6) != 0 || strlen(at + 1) >= STORE_MAX_URL) {
-        api_reply_error(req, 400, 400, "--peer must look like 0xADDRESS@tcp://HOST:PORT");
+        node_reply_error(n, req, 400, 400, "--peer must look like 0xADDRESS@tcp://HOST:PORT");
         return;
     }
     struct channel *c = calloc(1, sizeof *c);
     if (!c) {
-        api_reply_error(req, 500, 500, "out of memory");
+        node_reply_error(n, req, 500, 500, "out of memory");
         return;
     }
     char peer_addr[64];
@@ -310,7 +323,7 @@ void handlers_open(struct node *n, struct api_request *req)
         bad = "--init-args must be hex of at most 4096 bytes";
     if (bad) {
         free(c);
-        api_reply_error(req, 400, 400, "%s", bad);
+        node_reply_error(n, req, 400, 400, "%s", bad);
         return;
     }
     r->players[0] = n->self;
@@ -324,13 +337,13 @@ void handlers_open(struct node *n, struct api_request *req)
     /* the code hash the channel commits to: the app's code as it is now */
     if (channel_fetch_code_unchecked(n, c)) {
         channel_free(c);
-        api_reply_error(req, 409, 409, "there is no contract at --app %s on this chain", app);
+        node_reply_error(n, req, 409, 409, "there is no contract at --app %s on this chain", app);
         return;
     }
     onchain_channel_id(n, r);
     if (node_add_channel(n, c)) {
         channel_free(c);
-        api_reply_error(req, 500, 500, "cannot record the channel in the store");
+        node_reply_error(n, req, 500, 500, "cannot record the channel in the store");
         return;
     }
     char why[300];
@@ -339,7 +352,7 @@ void handlers_open(struct node *n, struct api_request *req)
     if (onchain_open(n, c, why, sizeof why)) {
         r->status = STORE_CH_CONCLUDED; /* nothing was locked */
         if (persist_channel(n, c)) node_log(n, "warning: cannot update the store");
-        api_reply_error(req, 409, 409, "%s", why);
+        node_reply_error(n, req, 409, 409, "%s", why);
         return;
     }
     char id[16];

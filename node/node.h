@@ -120,6 +120,23 @@ struct channel {
     int64_t next_answer_ms;          /* next try to answer a stale on-chain challenge */
 };
 
+/* Where a node's time goes (the channel benchmark's cost split). */
+struct node_phase {
+    int64_t ns;
+    uint64_t count;
+};
+struct node_metrics {
+    struct node_phase evm;     /* app init / move executions */
+    struct node_phase sign;    /* own signatures */
+    struct node_phase recover; /* peer signatures checked */
+    struct node_phase commit;  /* durable store commits (one per batch) */
+    struct node_phase chain;   /* polls of the Ethereum node (receipts, events) */
+    uint64_t writes;           /* store writes, all commits together */
+    uint64_t breakpoints;      /* breakpoints that became fully signed */
+};
+
+struct node_out;
+
 struct node {
     struct node_config cfg;
     uint8_t key[32];
@@ -138,6 +155,19 @@ struct node {
     int64_t next_poll_ms;
     bool chain_up;
     struct chain_cursor cursor; /* the last RPC call succeeded */
+    /* group commit (batch.c) */
+    bool batching;               /* sends and replies wait for the commit */
+    struct store_txn *txn;       /* the batch's transaction, begun at its first store call */
+    bool kill_after_commit;      /* test hook fired inside a batch */
+    bool fatal;                  /* a commit failed: the loop stops */
+    bool stopping;               /* a stop event was taken */
+    bool draining;               /* inside node_drain */
+    int64_t last_take_ns;        /* when the loop last looked at its queue */
+    struct node_out *outbox;
+    size_t n_out, cap_out;
+    struct p2p_msg *msg_pool[32];
+    size_t n_msg_pool;
+    struct node_metrics metrics;
 };
 
 /* Logging: one line per event, in words a player understands. */
@@ -146,6 +176,33 @@ void node_log(struct node *n, const char *fmt, ...) __attribute__((format(printf
 void node_short_hex(const uint8_t *b, size_t len, char out[16]);
 
 struct channel *node_find_channel(struct node *n, const vm_bytes32 *id);
+
+/* batch.c: group commit. While a batch is open (batch_begin .. batch_end),
+ * store calls go through node_txn(n) (one transaction, begun lazily) and
+ * node_send / node_reply* hold their message or answer until batch_commit
+ * has made the store durable. Outside a batch they act at once and
+ * node_txn(n) is NULL (each write commits on its own). A failed commit
+ * sets n->fatal: nothing held is sent and the loop stops. */
+void batch_begin(struct node *n);
+int batch_commit(struct node *n); /* durable now; then sends/answers what waits */
+int batch_end(struct node *n);
+void batch_free(struct node *n);
+struct store_txn *node_txn(struct node *n);
+struct p2p_msg *node_msg_new(struct node *n, enum p2p_msg_type type);
+void node_msg_free(struct node *n, struct p2p_msg *m);
+void node_send(struct node *n, const vm_address *peer, struct p2p_msg *m); /* takes m */
+void node_reply(struct node *n, struct api_request *req, json_t *result); /* steals result */
+void node_reply_error(struct node *n, struct api_request *req, int http_status, int code,
+                      const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* daemon.c: between two pieces of chain work (RPC calls on the loop
+ * thread), handles the moves that queued up meanwhile, so that a burst of
+ * on-chain actions does not stall every channel. A no-op when called again
+ * from inside, outside a batch, or when the queue was looked at recently. */
+void node_drain(struct node *n);
+/* Counts an own durable signature for the crash tests' kill hook. */
+void node_signed(struct node *n);
+int64_t node_now_ns(void);
+void node_metrics_add(struct node_phase *p, int64_t start_ns);
 
 /* persist.c: the node's records in the store */
 int persist_channel(struct node *n, struct channel *c);

@@ -173,7 +173,8 @@ static int submit(struct node *n, struct channel *c, enum onchain_kind kind, vm_
     vm_buf_free(&raw);
     c->rec.n_txs++;
     c->tx_kind = kind;
-    if (persist_channel(n, c)) {
+    /* durable before it is broadcast: this also commits the loop's batch */
+    if (persist_channel(n, c) || batch_commit(n)) {
         c->rec.n_txs--;
         c->tx_kind = TX_NONE;
         snprintf(why, why_len, "cannot record the %s transaction in the store", tx_name(kind));
@@ -330,7 +331,7 @@ static void answer_chain_waiter(struct node *n, struct channel *c, const struct 
     if (!req) return;
     c->chain_waiter.req = NULL;
     if (error) {
-        api_reply_error(req, 409, 409, "%s", error);
+        node_reply_error(n, req, 409, 409, "%s", error);
         return;
     }
     json_t *o = handlers_channel_json(n, c);
@@ -339,7 +340,7 @@ static void answer_chain_waiter(struct node *n, struct channel *c, const struct 
     json_object_set_new(o, "txHash", json_string(h));
     json_object_set_new(o, "gasUsed", json_integer((json_int_t)r->gas_used));
     json_object_set_new(o, "block", json_integer((json_int_t)r->block_number));
-    api_reply(req, o);
+    node_reply(n, req, o);
 }
 
 /* True when the transaction in flight can no longer be mined in a version we
@@ -564,7 +565,9 @@ void onchain_poll(struct node *n)
     if (!n->chain_up) return;
 
     for (size_t i = 0; i < n->n_channels; i++) {
-        if (n->channels[i]->tx_kind != TX_NONE) poll_tx(n, n->channels[i]);
+        if (n->channels[i]->tx_kind == TX_NONE) continue;
+        poll_tx(n, n->channels[i]);
+        node_drain(n);
     }
 
     struct chain_log_filter f;
@@ -612,5 +615,6 @@ void onchain_poll(struct node *n)
         char why[256];
         node_log(n, "challenge period over: settling");
         if (onchain_settle(n, c, why, sizeof why)) node_log(n, "cannot settle: %s", why);
+        node_drain(n);
     }
 }

@@ -1,6 +1,6 @@
 /*
- * The node's records in the store. Every write here is a durable commit
- * (txn NULL) because a signature or a transaction may depend on it.
+ * The node's records in the store: inside the loop's open batch (batch.c),
+ * durable when it commits, before anything that depends on them leaves.
  */
 #include "node.h"
 
@@ -9,13 +9,15 @@
 
 int persist_channel(struct node *n, struct channel *c)
 {
-    return store_put_channel(n->store, NULL, &c->rec);
+    int rv = store_put_channel(n->store, node_txn(n), &c->rec);
+    if (rv == STORE_OK) n->metrics.writes++;
+    return rv;
 }
 
 int persist_cursor(struct node *n)
 {
     if (n->cursor.next == 0) return 0;
-    return store_put_cursor(n->store, NULL, n->cursor.next - 1, &n->cursor.hash);
+    return store_put_cursor(n->store, node_txn(n), n->cursor.next - 1, &n->cursor.hash);
 }
 
 int node_add_channel(struct node *n, struct channel *c)

@@ -4,7 +4,9 @@
 // channel and for N concurrent channels. Prints figures; asserts nothing about time.
 // TicTacToe games end after at most 9 moves, so each channel plays one drawn
 // game (9 moves): the load is many channels, not many moves per channel.
-// Env: BP_BUILD (a release build), BENCH_CHANNELS (default 64), BENCH_SOLO (default 8).
+// Env: BP_BUILD (a release build), BENCH_CHANNELS (default 64), BENCH_SOLO (default 8),
+// BENCH_ROUNDS (default 3: each of the N concurrent lanes plays that many games
+// one after another on fresh channels, so the measured phase lasts long enough).
 'use strict';
 const fs = require('fs');
 const http = require('http');
@@ -13,6 +15,8 @@ const L = require('../node/lib.js');
 
 const N = Number(process.env.BENCH_CHANNELS || 64);
 const SOLO = Number(process.env.BENCH_SOLO || 8);
+const ROUNDS = Number(process.env.BENCH_ROUNDS || 3);
+const SLOW_MS = Number(process.env.BENCH_SLOW_MS || 0); // diagnosis: print each move slower than this
 const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
 
 function post(player, route, body) {
@@ -42,6 +46,7 @@ async function playGame(alice, bob, ch, lat) {
     const ms = Number(process.hrtime.bigint() - t0) / 1e6;
     if (r.status !== 200) throw new Error(`move ${i} on ${ch}: HTTP ${r.status} ${r.body}`);
     lat.push(ms);
+    if (SLOW_MS && ms > SLOW_MS) L.log(`  slow move: ${ms.toFixed(1)} ms, ${p.name} on ${ch.slice(0, 10)} move ${i}, started ${new Date(Date.now() - ms).toISOString()}`);
   }
 }
 
@@ -53,10 +58,36 @@ function cpu(pid) {
     return (Number(w[11]) + Number(w[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
   } catch (e) { return NaN; }
 }
-function cpuAll(alice, bob) { return [cpu(alice.proc.pid), cpu(bob.proc.pid)]; }
+function cpuAll(alice, bob) {
+  const me = process.cpuUsage();
+  return [cpu(alice.proc.pid), cpu(bob.proc.pid), (me.user + me.system) / 1e6];
+}
+
+// The nodes' own timers (status "metrics"): where the time of a move goes.
+async function metrics(p) {
+  const r = await post(p, '/v1/status', {});
+  if (r.status !== 200) throw new Error(`status: HTTP ${r.status} ${r.body}`);
+  return JSON.parse(r.body).result.metrics;
+}
+async function metricsAll(alice, bob) { return [await metrics(alice), await metrics(bob)]; }
+// Per move and per node: EVM, signing, recovery, LMDB commit (µs), and how
+// many store writes one commit carried (the group commit at work).
+function splitReport(before, after, moves, wallMs) {
+  for (const [i, who] of [[0, 'alice'], [1, 'bob']]) {
+    const d = (k) => ({ count: after[i][k].count - before[i][k].count, micros: after[i][k].micros - before[i][k].micros });
+    const per = (k) => (d(k).micros / moves).toFixed(0);
+    const commits = d('commit').count;
+    const writes = after[i].storeWrites - before[i].storeWrites;
+    L.log(`  ${who} per move: EVM ${per('evm')} us, sign ${per('sign')} us, recover ${per('recover')} us,` +
+      ` LMDB commit ${per('commit')} us (${commits} commits, ${(writes / Math.max(1, commits)).toFixed(1)} writes each,` +
+      ` ${(d('commit').micros / Math.max(1, commits)).toFixed(0)} us each);` +
+      ` chain polls ${(d('chainPoll').micros / 1000).toFixed(1)} ms in ${d('chainPoll').count}`);
+  }
+  L.log(`  network and waiting: the rest of each round trip (${(wallMs / moves * 1000).toFixed(0)} us of wall time per move)`);
+}
 function cpuReport(before, after, moves) {
   const us = (i) => ((after[i] - before[i]) / moves * 1e6).toFixed(0);
-  L.log(`  node CPU per move: alice ${us(0)} us, bob ${us(1)} us`);
+  L.log(`  CPU per move: alice's node ${us(0)} us, bob's node ${us(1)} us, this driver (HTTP clients) ${us(2)} us`);
 }
 
 // BENCH_PERF=DIR: records both nodes with `perf record` during a phase (a profile, not a figure).
@@ -104,12 +135,13 @@ async function openMany(alice, bob, d, n) {
   await alice.init(); await bob.init();
   await alice.start(); await bob.start();
   for (const p of [alice, bob]) p.token = fs.readFileSync(path.join(p.dir, 'api.token'), 'utf8').trim();
-  L.log(`# ${N} + ${SOLO} channels, one drawn TicTacToe game (9 moves) each; work dir ${tmp}`);
+  L.log(`# ${SOLO} channels one at a time, then ${N} at once (${ROUNDS} rounds: ${N * ROUNDS} channels); ` +
+    `one drawn TicTacToe game (9 moves) each; work dir ${tmp}`);
 
   let t = Date.now();
   const solo = await openMany(alice, bob, d, SOLO);
-  const many = await openMany(alice, bob, d, N);
-  L.log(`# opened ${SOLO + N} channels in ${((Date.now() - t) / 1000).toFixed(1)} s (on-chain open + deposits)`);
+  const many = await openMany(alice, bob, d, N * ROUNDS);
+  L.log(`# opened ${SOLO + N * ROUNDS} channels in ${((Date.now() - t) / 1000).toFixed(1)} s (on-chain open + deposits)`);
 
   // 1 channel at a time: sequential moves, one API client.
   const lat1 = [];
@@ -130,20 +162,27 @@ async function openMany(alice, bob, d, n) {
   await perfStop(pi);
   let pf = await perfStart(alice, bob, 'solo');
   let c0 = cpuAll(alice, bob);
+  let m0 = await metricsAll(alice, bob);
   t = Date.now();
   for (const ch of solo) await playGame(alice, bob, ch, lat1);
-  report('1 channel ', lat1, Date.now() - t);
+  let wall = Date.now() - t;
+  report('1 channel ', lat1, wall);
   cpuReport(c0, cpuAll(alice, bob), lat1.length);
+  splitReport(m0, await metricsAll(alice, bob), lat1.length, wall);
   await perfStop(pf);
 
   // N channels at once: N concurrent API clients (keep-alive).
   const latN = [];
   pf = await perfStart(alice, bob, 'many');
   c0 = cpuAll(alice, bob);
+  m0 = await metricsAll(alice, bob);
   t = Date.now();
-  await Promise.all(many.map((ch) => playGame(alice, bob, ch, latN)));
-  report(`${N} channels`, latN, Date.now() - t);
+  const lanes = Array.from({ length: N }, (_, i) => many.filter((_, j) => j % N === i));
+  await Promise.all(lanes.map(async (lane) => { for (const ch of lane) await playGame(alice, bob, ch, latN); }));
+  wall = Date.now() - t;
+  report(`${N} channels`, latN, wall);
   cpuReport(c0, cpuAll(alice, bob), latN.length);
+  splitReport(m0, await metricsAll(alice, bob), latN.length, wall);
   await perfStop(pf);
 
   const ra = await alice.stop(), rb = await bob.stop();
