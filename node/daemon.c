@@ -197,6 +197,7 @@ static void node_close(struct node *n)
     queue_destroy(&n->queue, free_event);
     for (size_t i = 0; i < n->n_channels; i++) channel_free(n->channels[i]);
     free(n->channels);
+    chain_probe_stop(&n->probe);
     if (n->wallet) chain_wallet_free(n->wallet);
     if (n->rpc) chain_client_free(n->rpc);
     if (n->store) store_close(n->store);
@@ -241,6 +242,8 @@ static int node_start(struct node *n)
     if (code_len == 0)
         return cli_fail("node: there is no contract at --adjudicator %s on chain %llu",
                         n->cfg.adjudicator, (unsigned long long)n->chain_id);
+    rv = chain_probe_start(&n->probe, n->cfg.eth_url, copts.timeout_ms, n->cfg.poll_ms);
+    if (rv) return cli_fail("node: --eth %s: %s", n->cfg.eth_url, chain_strerror(rv));
     struct chain_wallet_opts wopts;
     memset(&wopts, 0, sizeof wopts);
     wopts.confirmations = (unsigned)n->cfg.confirmations;

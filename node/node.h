@@ -12,6 +12,7 @@
 #include "app.h"
 #include "chain.h"
 #include "p2p.h"
+#include "probe.h"
 #include "queue.h"
 #include "store.h"
 #include "vm.h"
@@ -149,6 +150,7 @@ struct node {
     struct api_server *api;
     struct chain_client *rpc;
     struct chain_wallet *wallet;
+    struct chain_probe probe;    /* gates the loop's RPC calls (probe.c) */
     struct queue queue;
     struct channel **channels;
     size_t n_channels;

@@ -557,7 +557,9 @@ void onchain_poll(struct node *n)
 {
     uint64_t head;
     bool was_up = n->chain_up;
-    n->chain_up = chain_block_number(n->rpc, &head) == CHAIN_OK;
+    /* no question to an Ethereum node that the probe found hung: it would
+     * stall every channel for the whole RPC timeout */
+    n->chain_up = chain_probe_up(&n->probe) && chain_block_number(n->rpc, &head) == CHAIN_OK;
     if (n->chain_up != was_up)
         node_log(n, n->chain_up ? "the Ethereum node is reachable again"
                                 : "the Ethereum node at %s is not reachable; play goes on off-chain",
