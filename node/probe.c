@@ -44,12 +44,7 @@ int chain_probe_start(struct chain_probe *p, const char *url, long timeout_ms, i
     if (rv) return rv;
     p->period_ms = period_ms;
     p->up = true; /* the node was reachable at start-up */
-    pthread_condattr_t attr;
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    pthread_mutex_init(&p->mu, NULL);
-    pthread_cond_init(&p->cond, &attr);
-    pthread_condattr_destroy(&attr);
+    monotonic_lock_init(&p->mu, &p->cond);
     if (pthread_create(&p->thread, NULL, probe_main, p) != 0) {
         pthread_cond_destroy(&p->cond);
         pthread_mutex_destroy(&p->mu);

@@ -10,14 +10,19 @@ int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-void queue_init(struct queue *q)
+void monotonic_lock_init(pthread_mutex_t *mu, pthread_cond_t *cond)
 {
     pthread_condattr_t attr;
     pthread_condattr_init(&attr);
     pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    pthread_mutex_init(&q->lock, NULL);
-    pthread_cond_init(&q->cond, &attr);
+    pthread_mutex_init(mu, NULL);
+    pthread_cond_init(cond, &attr);
     pthread_condattr_destroy(&attr);
+}
+
+void queue_init(struct queue *q)
+{
+    monotonic_lock_init(&q->lock, &q->cond);
     q->head = q->tail = NULL;
     q->closed = false;
 }

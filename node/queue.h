@@ -35,5 +35,7 @@ void queue_close(struct queue *q);
 
 /* Milliseconds on CLOCK_MONOTONIC. */
 int64_t now_ms(void);
+/* A mutex and a condition whose timed waits count on CLOCK_MONOTONIC (like now_ms). */
+void monotonic_lock_init(pthread_mutex_t *mu, pthread_cond_t *cond);
 
 #endif
