@@ -17,6 +17,7 @@
  *                                signature covers an empty breakpoint)
  *   replay                       the last PROPOSE sent, once more, byte for byte
  *   accept MODE                  answers the peer's last PROPOSE: ok, or badsig
+ *   acceptclose                  answers the peer's last CLOSE (signs the final breakpoint)
  *   syncreply MODE               the peer's last PROPOSE, executed and signed by us, sent back
  *                                as a SYNC_REPLY: ok, tamper-move (another cell than the one
  *                                signed), tamper-storage (a slot changed), badsig
@@ -55,6 +56,8 @@ struct mallory {
     /* the peer's last PROPOSE, and our own proposal in flight */
     bool has_propose;
     struct p2p_propose propose;
+    bool has_close;
+    struct p2p_close close;
     bool has_sent;
     struct p2p_propose sent; /* for replay */
     bool has_own;
@@ -186,6 +189,12 @@ static void on_message(void *user, const vm_address *from, const struct p2p_msg 
     case P2P_MSG_REJECT:
         say("{\"ev\":\"msg\",\"type\":\"REJECT\",\"nonce\":%llu}", (unsigned long long)msg->u.reject.nonce);
         break;
+    case P2P_MSG_CLOSE:
+        m->close = msg->u.close;
+        m->has_close = true;
+        say("{\"ev\":\"msg\",\"type\":\"CLOSE\",\"nonce\":%llu,\"base\":%llu}",
+            (unsigned long long)msg->u.close.nonce, (unsigned long long)msg->u.close.base_nonce);
+        break;
     case P2P_MSG_SYNC:
         say("{\"ev\":\"msg\",\"type\":\"SYNC\",\"nonce\":%llu}", (unsigned long long)msg->u.sync.signed_nonce);
         break;
@@ -303,6 +312,27 @@ out:
     free(values);
 }
 
+/* The peer's CLOSE: the latest state, final, no move, at the CLOSE's nonce. */
+static void cmd_accept_close(struct mallory *m, struct p2p_msg *msg)
+{
+    if (!m->has_close || m->close.base_nonce != m->latest.nonce) {
+        say("{\"ev\":\"error\",\"what\":\"no CLOSE on our latest breakpoint\"}");
+        return;
+    }
+    struct vm_breakpoint bp = m->latest;
+    bp.nonce = m->close.nonce;
+    memset(bp.move_hash.b, 0, 32);
+    bp.is_final = true;
+    uint8_t sigs[2][65];
+    memcpy(sigs[1 - m->me], m->close.sig, 65);
+    if (!sign_bp(m, &bp, false, sigs[m->me])) return;
+    msg->type = P2P_MSG_ACCEPT;
+    msg->u.accept.nonce = bp.nonce;
+    memcpy(msg->u.accept.sig, sigs[m->me], 65);
+    send(m, msg, "ACCEPT");
+    adopt(m, &bp, (const uint8_t(*)[65])sigs, m->keys, m->values, m->n_slots);
+}
+
 static int setup(struct mallory *m, char **argv)
 {
     size_t got = 0;
@@ -369,6 +399,8 @@ int main(int argc, char **argv)
             msg->type = P2P_MSG_PROPOSE;
             msg->u.propose = m->sent;
             send(m, msg, "PROPOSE");
+        } else if (strncmp(line, "acceptclose", 11) == 0) {
+            cmd_accept_close(m, msg);
         } else if (sscanf(line, "accept %31s", mode) == 1) {
             cmd_answer(m, msg, false, mode);
         } else if (sscanf(line, "syncreply %31s", mode) == 1) {

@@ -4,9 +4,11 @@
 // another key, a mover that is not the proposer, a replayed proposal, a
 // higher proposal while alice's own waits, an ACCEPT with a wrong signature,
 // SYNC_REPLYs whose move, storage or signatures do not match. Alice must
-// refuse each with a reason in her log, store nothing for it, keep her own
-// proposal, and finish the game with bob's real node afterwards. Her store
-// must then hold exactly breakpoints 0..5, each signed once by her.
+// refuse each with a reason in her log, store nothing for it, and keep her own
+// proposal. Then alice closes early, is killed while mallory keeps silent,
+// and must re-send the close as a CLOSE after her restart; mallory accepts it
+// and alice concludes. Her store must hold exactly breakpoints 0..4, each
+// signed once by her.
 'use strict';
 const cp = require('child_process');
 const path = require('path');
@@ -97,33 +99,40 @@ async function main() {
     r.err);
   check('alice says she adopted it', /adopted the peer's newer breakpoint 3/.test(alice.logText()));
   check('alice\'s node is still running', alice.proc && alice.proc.exitCode_ === undefined);
-  await m.stop();
 
-  log('# bob\'s real node returns (its store is at nonce 1) and the game ends');
-  await bob.start();
-  const synced = await L.waitFor(async () => {
-    const b = (await bob.status(channel)).json;
-    return b && b.nonce === 3 && b.peerConnected;
-  }, 30000);
-  check('bob adopts breakpoint 3 from alice (it carries his key\'s signature)', synced, bob.tail(5));
-  r = await bob.move(channel, 4);
-  check('move 4 (bob, cell 4)', r.code === 0 && r.json && r.json.nonce === 4, r.err);
-  r = await alice.move(channel, 2);
-  check('move 5 (alice, cell 2) wins and is final', r.code === 0 && r.json && r.json.nonce === 5 && r.json.isFinal,
-    r.err);
+  log('# alice closes early; mallory does not answer; alice is killed and restarted');
+  mark = m.events.length;
+  r = await alice.cmd('close', ['--json', '--timeout', '2', channel]);
+  check('alice\'s close waits for an answer that does not come', r.code !== 0, r.out);
+  check('her CLOSE 4 (on breakpoint 3) arrives',
+    await m.wait((e) => e.ev === 'msg' && e.type === 'CLOSE' && e.nonce === 4 && e.base === 3, mark));
+  await alice.kill('SIGKILL');
+  mark = m.events.length;
+  await alice.start();
+  const again4 = await m.wait((e) => e.ev === 'msg' && (e.type === 'CLOSE' || e.type === 'PROPOSE') && e.nonce === 4,
+    mark, 20000);
+  check('after the restart alice re-sends her pending close as a CLOSE (not as a move)',
+    again4 && again4.type === 'CLOSE', JSON.stringify(again4));
+  m.send('acceptclose');
+  const closed = await L.waitFor(async () => {
+    const a = (await alice.status(channel)).json;
+    return a && a.nonce === 4 && a.isFinal ? a : null;
+  }, 20000);
+  check('mallory\'s ACCEPT makes breakpoint 4 final at alice', closed, alice.tail(5));
   const conc = await L.waitFor(async () => {
     const e = await L.events(d, 'Concluded', channel);
     return e.length ? e : null;
   }, 30000);
-  check('concluded on-chain at nonce 5', conc && Number(conc[0].words[0]) === 5);
+  check('alice concludes on-chain at nonce 4', conc && Number(conc[0].words[0]) === 4);
+  await m.stop();
 
-  check('both nodes stop cleanly', (await alice.stop()) === 0 && (await bob.stop()) === 0);
+  check('alice stops cleanly', (await alice.stop()) === 0);
   const dr = await L.bp(['debug', 'dump', '--datadir', alice.dir]);
   const c = dr.json && dr.json.channels.find((x) => x.channel === channel);
   const nonces = c ? c.breakpoints.map((b) => b.nonce).join(',') : '';
   const own = c ? c.ownSigs.map((b) => b.nonce).join(',') : '';
-  check('alice\'s store: breakpoints 0..5, all fully signed, and no other signature of hers',
-    nonces === '0,1,2,3,4,5' && own === nonces && c.breakpoints.every((b) => b.sigs[0] && b.sigs[1]),
+  check('alice\'s store: breakpoints 0..4, all fully signed, and no other signature of hers',
+    nonces === '0,1,2,3,4' && own === nonces && c.breakpoints.every((b) => b.sigs[0] && b.sigs[1]),
     `${nonces} / ${own}`);
 }
 
