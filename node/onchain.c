@@ -101,6 +101,16 @@ static int next_account_nonce(struct node *n, uint64_t *out)
     return 0;
 }
 
+/* Every change of reachability is said once, whichever call noticed it. */
+static void set_chain_up(struct node *n, bool up)
+{
+    if (up == n->chain_up) return;
+    n->chain_up = up;
+    node_log(n, up ? "the Ethereum node is reachable again"
+                   : "the Ethereum node at %s is not reachable; play goes on off-chain",
+             n->cfg.eth_url);
+}
+
 /* Forgets the stored transactions of a kind (mined, or refused by the node). */
 static void drop_stored_tx(struct channel *c, enum onchain_kind kind)
 {
@@ -150,7 +160,7 @@ static int submit(struct node *n, struct channel *c, enum onchain_kind kind, vm_
         snprintf(why, why_len, "%s transaction refused: %s%s%s%s%s", tx_name(kind), chain_strerror(rv),
                  rv == CHAIN_ERR_RPC && e ? ": " : "", rv == CHAIN_ERR_RPC && e ? e->message : "",
                  *reason ? " " : "", reason);
-        if (rv != CHAIN_ERR_RPC) n->chain_up = false;
+        if (rv != CHAIN_ERR_RPC) set_chain_up(n, false);
         return -1;
     }
     tx.gas_limit = est + est / 5;
@@ -198,7 +208,7 @@ static int submit(struct node *n, struct channel *c, enum onchain_kind kind, vm_
         return -1;
     }
     if (rv) {
-        n->chain_up = false;
+        set_chain_up(n, false);
         node_log(n, "%s transaction %s stored; the Ethereum node did not take it yet (%s), will re-send",
                  tx_name(kind), h, chain_strerror(rv));
         return 0;
@@ -386,7 +396,7 @@ static void poll_tx(struct node *n, struct channel *c)
         return;
     }
     if (rv != CHAIN_OK && rv != CHAIN_ERR_REVERTED) {
-        n->chain_up = false;
+        set_chain_up(n, false);
         return; /* transport trouble: try again next poll */
     }
     enum onchain_kind kind = c->tx_kind;
@@ -556,14 +566,9 @@ static void answer_stale_challenge(struct node *n, struct channel *c)
 void onchain_poll(struct node *n)
 {
     uint64_t head;
-    bool was_up = n->chain_up;
     /* no question to an Ethereum node that the probe found hung: it would
      * stall every channel for the whole RPC timeout */
-    n->chain_up = chain_probe_up(&n->probe) && chain_block_number(n->rpc, &head) == CHAIN_OK;
-    if (n->chain_up != was_up)
-        node_log(n, n->chain_up ? "the Ethereum node is reachable again"
-                                : "the Ethereum node at %s is not reachable; play goes on off-chain",
-                 n->cfg.eth_url);
+    set_chain_up(n, chain_probe_up(&n->probe) && chain_block_number(n->rpc, &head) == CHAIN_OK);
     if (!n->chain_up) return;
 
     for (size_t i = 0; i < n->n_channels; i++) {
