@@ -72,18 +72,30 @@ async function metrics(p) {
 async function metricsAll(alice, bob) { return [await metrics(alice), await metrics(bob)]; }
 // Per move and per node: EVM, signing, recovery, LMDB commit (µs), and how
 // many store writes one commit carried (the group commit at work).
-function splitReport(before, after, moves, wallMs) {
+// With one channel at a time a move's round trip is the sum of both nodes'
+// work and the rest (network, HTTP API, thread hand-offs), so the rest is
+// printed; with many channels at once the round trip is mostly queueing.
+function splitReport(before, after, lat, solo) {
+  const moves = lat.length;
+  let work = 0;
   for (const [i, who] of [[0, 'alice'], [1, 'bob']]) {
     const d = (k) => ({ count: after[i][k].count - before[i][k].count, micros: after[i][k].micros - before[i][k].micros });
     const per = (k) => (d(k).micros / moves).toFixed(0);
     const commits = d('commit').count;
     const writes = after[i].storeWrites - before[i].storeWrites;
+    for (const k of ['evm', 'sign', 'recover', 'commit']) work += d(k).micros / moves;
     L.log(`  ${who} per move: EVM ${per('evm')} us, sign ${per('sign')} us, recover ${per('recover')} us,` +
       ` LMDB commit ${per('commit')} us (${commits} commits, ${(writes / Math.max(1, commits)).toFixed(1)} writes each,` +
       ` ${(d('commit').micros / Math.max(1, commits)).toFixed(0)} us each);` +
       ` chain polls ${(d('chainPoll').micros / 1000).toFixed(1)} ms in ${d('chainPoll').count}`);
   }
-  L.log(`  network and waiting: the rest of each round trip (${(wallMs / moves * 1000).toFixed(0)} us of wall time per move)`);
+  const mean = lat.reduce((a, b) => a + b, 0) / moves * 1000;
+  if (solo) {
+    L.log(`  mean round trip ${mean.toFixed(0)} us = both nodes' EVM, signing, recovery and commits ${work.toFixed(0)} us` +
+      ` + network, HTTP API and thread hand-offs ${(mean - work).toFixed(0)} us`);
+  } else {
+    L.log(`  mean round trip ${mean.toFixed(0)} us, mostly waiting behind the other channels' moves`);
+  }
 }
 function cpuReport(before, after, moves) {
   const us = (i) => ((after[i] - before[i]) / moves * 1e6).toFixed(0);
@@ -160,6 +172,17 @@ async function openMany(alice, bob, d, n) {
   }
   L.log(`# nodes quiet after ${((Date.now() - tq) / 1000).toFixed(0)} s`);
   await perfStop(pi);
+  // The control API alone: a status call goes HTTP → loop → HTTP like a move,
+  // without the peer, the EVM or the store.
+  const latApi = [];
+  for (let k = 0; k < 200; k++) {
+    const t0 = process.hrtime.bigint();
+    const r = await post(alice, '/v1/status', { channel: solo[0] });
+    if (r.status !== 200) throw new Error(`status: HTTP ${r.status}`);
+    latApi.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  }
+  L.log(`API round trip alone (bp status of one channel): p50 ${(pct(latApi, 50) * 1000).toFixed(0)} us, ` +
+    `mean ${(latApi.reduce((a, b) => a + b, 0) / latApi.length * 1000).toFixed(0)} us`);
   let pf = await perfStart(alice, bob, 'solo');
   let c0 = cpuAll(alice, bob);
   let m0 = await metricsAll(alice, bob);
@@ -168,7 +191,7 @@ async function openMany(alice, bob, d, n) {
   let wall = Date.now() - t;
   report('1 channel ', lat1, wall);
   cpuReport(c0, cpuAll(alice, bob), lat1.length);
-  splitReport(m0, await metricsAll(alice, bob), lat1.length, wall);
+  splitReport(m0, await metricsAll(alice, bob), lat1, true);
   await perfStop(pf);
 
   // N channels at once: N concurrent API clients (keep-alive).
@@ -182,7 +205,7 @@ async function openMany(alice, bob, d, n) {
   wall = Date.now() - t;
   report(`${N} channels`, latN, wall);
   cpuReport(c0, cpuAll(alice, bob), latN.length);
-  splitReport(m0, await metricsAll(alice, bob), latN.length, wall);
+  splitReport(m0, await metricsAll(alice, bob), latN, false);
   await perfStop(pf);
 
   const ra = await alice.stop(), rb = await bob.stop();
