@@ -120,7 +120,7 @@ void node_reply_error(struct node *n, struct api_request *req, int http_status, 
 
 struct store_txn *node_txn(struct node *n)
 {
-    if (!n->batching || n->fatal) return n->txn;
+    if (!n->batching || n->fatal) return n->txn; /* after a failed commit writes refuse (node_may_write) */
     if (!n->txn) {
         int rv = store_txn_begin(n->store, &n->txn);
         if (rv) {
@@ -132,8 +132,14 @@ struct store_txn *node_txn(struct node *n)
     return n->txn;
 }
 
+int node_may_write(const struct node *n)
+{
+    return n->fatal ? STORE_ERR_IO : STORE_OK;
+}
+
 void node_signed(struct node *n)
 {
+    if (n->cfg.test_fail_commit > 0 && --n->cfg.test_fail_commit == 0 && n->txn) n->fail_commit = true;
     if (n->cfg.test_kill_after_sign > 0 && --n->cfg.test_kill_after_sign == 0) {
         if (n->txn) {
             n->kill_after_commit = true;
@@ -179,7 +185,17 @@ static void flush_outbox(struct node *n, bool deliver)
 int batch_commit(struct node *n)
 {
     int rv = 0;
-    if (n->txn) {
+    if (n->fatal) {
+        /* an earlier commit of this batch failed: nothing more leaves */
+        flush_outbox(n, false);
+        return STORE_ERR_IO;
+    }
+    if (n->txn && n->fail_commit) {
+        node_log(n, "test hook: this commit fails");
+        store_txn_abort(n->txn);
+        n->txn = NULL;
+        rv = STORE_ERR_IO;
+    } else if (n->txn) {
         int64_t t0 = node_now_ns();
         rv = store_txn_commit(n->txn);
         n->txn = NULL;

@@ -49,7 +49,8 @@ static bool signed_by(struct node *n, const struct vm_breakpoint *bp, const uint
 static int put_breakpoint(struct node *n, const struct store_breakpoint *rec,
                           const struct vm_storage_slot *slots, size_t n_slots)
 {
-    int rv = store_put_breakpoint(n->store, node_txn(n), rec, slots, n_slots);
+    int rv = node_may_write(n);
+    if (rv == STORE_OK) rv = store_put_breakpoint(n->store, node_txn(n), rec, slots, n_slots);
     if (rv == STORE_OK) n->metrics.writes++;
     return rv;
 }

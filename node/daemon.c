@@ -150,6 +150,8 @@ static int parse_node_args(int argc, char **argv, struct node_config *cfg)
     if (amount_parse("10ether", &cfg->max_deposit) != VM_OK) return 1;
     const char *hook = getenv("BP_TEST_KILL_AFTER_SIGN");
     if (hook) cfg->test_kill_after_sign = strtol(hook, NULL, 10);
+    hook = getenv("BP_TEST_FAIL_COMMIT");
+    if (hook) cfg->test_fail_commit = strtol(hook, NULL, 10);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--json") == 0) {

@@ -64,6 +64,10 @@ json_t *handlers_channel_json(struct node *n, struct channel *c)
                                                               : c->rec.deposits[i]));
     json_object_set_new(o, "payouts", payouts);
     json_object_set_new(o, "isFinal", json_boolean(c->has_latest && c->latest.bp.is_final));
+    /* our proposal that waits for the peer's signature (null: none) */
+    json_object_set_new(o, "pendingNonce", c->pending != PENDING_NONE
+                                               ? json_integer((json_int_t)c->proposal.bp.nonce)
+                                               : json_null());
     json_object_set_new(o, "peer", address_json(&c->rec.players[1 - c->rec.me]));
     json_object_set_new(o, "peerConnected", json_boolean(c->peer_connected));
     json_object_set_new(o, "me", json_integer(c->rec.me));

@@ -37,6 +37,9 @@ struct node_config {
      * right after its Nth durable signature, before anything is sent, so the
      * crash tests hit the window between the store write and the send. 0 = off. */
     long test_kill_after_sign;
+    /* Test hook (env BP_TEST_FAIL_COMMIT=N): the batch that holds the Nth
+     * durable signature fails to commit, as on a full or broken disk. 0 = off. */
+    long test_fail_commit;
 };
 
 /* Queue item kinds. */
@@ -161,6 +164,7 @@ struct node {
     bool batching;               /* sends and replies wait for the commit */
     struct store_txn *txn;       /* the batch's transaction, begun at its first store call */
     bool kill_after_commit;      /* test hook fired inside a batch */
+    bool fail_commit;            /* test hook: the batch's commit fails */
     bool fatal;                  /* a commit failed: the loop stops */
     bool stopping;               /* a stop event was taken */
     bool draining;               /* inside node_drain */
@@ -201,6 +205,9 @@ void node_reply_error(struct node *n, struct api_request *req, int http_status, 
  * on-chain actions does not stall every channel. A no-op when called again
  * from inside, outside a batch, or when the queue was looked at recently. */
 void node_drain(struct node *n);
+/* STORE_OK, or STORE_ERR_IO once a commit failed: the memory is then ahead
+ * of the disk, and no further write may record any of it. */
+int node_may_write(const struct node *n);
 /* Counts an own durable signature for the crash tests' kill hook. */
 void node_signed(struct node *n);
 int64_t node_now_ns(void);

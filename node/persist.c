@@ -9,7 +9,8 @@
 
 int persist_channel(struct node *n, struct channel *c)
 {
-    int rv = store_put_channel(n->store, node_txn(n), &c->rec);
+    int rv = node_may_write(n);
+    if (rv == STORE_OK) rv = store_put_channel(n->store, node_txn(n), &c->rec);
     if (rv == STORE_OK) n->metrics.writes++;
     return rv;
 }
@@ -17,6 +18,7 @@ int persist_channel(struct node *n, struct channel *c)
 int persist_cursor(struct node *n)
 {
     if (n->cursor.next == 0) return 0;
+    if (node_may_write(n)) return STORE_ERR_IO;
     return store_put_cursor(n->store, node_txn(n), n->cursor.next - 1, &n->cursor.hash);
 }
 
