@@ -148,6 +148,12 @@ static void send(struct mallory *m, struct p2p_msg *msg, const char *what)
     else say("{\"ev\":\"sent\",\"what\":\"%s\"}", what);
 }
 
+static void say_proposal(const char *type, uint64_t nonce, uint64_t base)
+{
+    say("{\"ev\":\"msg\",\"type\":\"%s\",\"nonce\":%llu,\"base\":%llu}", type,
+        (unsigned long long)nonce, (unsigned long long)base);
+}
+
 static void on_message(void *user, const vm_address *from, const struct p2p_msg *msg)
 {
     struct mallory *m = user;
@@ -158,8 +164,7 @@ static void on_message(void *user, const vm_address *from, const struct p2p_msg 
     case P2P_MSG_PROPOSE:
         m->propose = msg->u.propose;
         m->has_propose = true;
-        say("{\"ev\":\"msg\",\"type\":\"PROPOSE\",\"nonce\":%llu,\"base\":%llu}",
-            (unsigned long long)msg->u.propose.nonce, (unsigned long long)msg->u.propose.base_nonce);
+        say_proposal("PROPOSE", msg->u.propose.nonce, msg->u.propose.base_nonce);
         break;
     case P2P_MSG_ACCEPT: {
         bool ours = m->has_own && msg->u.accept.nonce == m->own.nonce;
@@ -192,8 +197,7 @@ static void on_message(void *user, const vm_address *from, const struct p2p_msg 
     case P2P_MSG_CLOSE:
         m->close = msg->u.close;
         m->has_close = true;
-        say("{\"ev\":\"msg\",\"type\":\"CLOSE\",\"nonce\":%llu,\"base\":%llu}",
-            (unsigned long long)msg->u.close.nonce, (unsigned long long)msg->u.close.base_nonce);
+        say_proposal("CLOSE", msg->u.close.nonce, msg->u.close.base_nonce);
         break;
     case P2P_MSG_SYNC:
         say("{\"ev\":\"msg\",\"type\":\"SYNC\",\"nonce\":%llu}", (unsigned long long)msg->u.sync.signed_nonce);
