@@ -226,7 +226,11 @@ static void print_channel(json_t *c)
     printf("state     %s\n", str(c, "state"));
     printf("peer      %s (%s)\n", str(c, "peer"),
            json_is_true(json_object_get(c, "peerConnected")) ? "connected" : "not connected");
-    printf("nonce     %lld\n", (long long)json_integer_value(json_object_get(c, "nonce")));
+    printf("nonce     %lld", (long long)json_integer_value(json_object_get(c, "nonce")));
+    json_t *pending = json_object_get(c, "pendingNonce");
+    if (json_is_integer(pending))
+        printf(" (our proposal %lld waits for the peer's signature)", (long long)json_integer_value(pending));
+    printf("\n");
     printf("stateRoot %s\n", str(c, "stateRoot"));
     printf("payouts   ");
     print_payouts(json_object_get(c, "payouts"));

@@ -35,6 +35,9 @@ async function main() {
     bob.tail(4));
   const a = (await alice.status(channel)).json;
   check('alice is still at breakpoint 0 (her move waits)', a && a.nonce === 0 && a.pendingNonce === 1, JSON.stringify(a));
+  const h = await alice.cmd('status', [channel]);
+  check('bp status says the proposal waits', h.code === 0 && /nonce +0 \(our proposal 1 waits for the peer's signature\)/.test(h.out),
+    h.out);
   bob.proc = null;
   let s = await dump(bob, channel);
   check('bob\'s store holds breakpoint 0 only, and no signature of his at nonce 1', s && s.nonces === '0' && s.own === '0',
