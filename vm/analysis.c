@@ -16,18 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int grow(uint8_t **buf, size_t *cap, size_t need)
-{
-    if (*cap >= need) return VM_OK;
-    size_t n = *cap ? *cap : 64;
-    while (n < need) n *= 2;
-    uint8_t *p = realloc(*buf, n);
-    if (!p) return VM_ERR_NOMEM;
-    *buf = p;
-    *cap = n;
-    return VM_OK;
-}
-
 static void mark_jumpdests(uint8_t *map, const uint8_t *code, size_t len)
 {
     memset(map, 0, (len + 7) / 8 + 1);
@@ -113,9 +101,9 @@ int evm_analyse_into(struct evm_code *c, const uint8_t *code, size_t len)
 {
     uint8_t *b = (uint8_t *)c->blocks;
     int err = VM_OK;
-    if (grow(&c->code, &c->code_cap, len + EVM_CODE_PADDING) ||
-        grow(&c->jumpdest, &c->map_cap, (len + 7) / 8 + 1) ||
-        grow(&b, &c->blocks_cap, sizeof(struct evm_block) * (len + 1)))
+    if (evm_grow(&c->code, &c->code_cap, len + EVM_CODE_PADDING, 64) ||
+        evm_grow(&c->jumpdest, &c->map_cap, (len + 7) / 8 + 1, 64) ||
+        evm_grow(&b, &c->blocks_cap, sizeof(struct evm_block) * (len + 1), 64))
         err = VM_ERR_NOMEM;
     c->blocks = (struct evm_block *)b;
     if (err) return err;

@@ -78,17 +78,22 @@ const char *vm_status_name(enum vm_status s)
     return "unknown status";
 }
 
+int evm_grow(uint8_t **buf, size_t *cap, size_t need, size_t first)
+{
+    if (*cap >= need) return VM_OK;
+    size_t n = *cap ? *cap : first;
+    while (n < need) n *= 2;
+    uint8_t *p = realloc(*buf, n);
+    if (!p) return VM_ERR_NOMEM;
+    *buf = p;
+    *cap = n;
+    return VM_OK;
+}
+
 int evm_memory_grow(struct evm_frame *f, uint64_t words)
 {
     size_t need = (size_t)words * 32;
-    if (need > f->mem_cap) {
-        size_t n = f->mem_cap ? f->mem_cap : 4096;
-        while (n < need) n *= 2;
-        uint8_t *p = realloc(f->mem, n);
-        if (!p) return VM_ERR_NOMEM;
-        f->mem = p;
-        f->mem_cap = n;
-    }
+    if (evm_grow(&f->mem, &f->mem_cap, need, 4096)) return VM_ERR_NOMEM;
     /* The buffer is reused across frames and runs: clear what becomes new. */
     size_t old = (size_t)f->mem_words * 32;
     if (need > old) memset(f->mem + old, 0, need - old);
@@ -97,14 +102,7 @@ int evm_memory_grow(struct evm_frame *f, uint64_t words)
 
 int evm_set_return_data(struct evm_frame *f, const uint8_t *data, size_t len)
 {
-    if (len > f->ret_cap) {
-        size_t n = f->ret_cap ? f->ret_cap : 256;
-        while (n < len) n *= 2;
-        uint8_t *p = realloc(f->ret, n);
-        if (!p) return VM_ERR_NOMEM;
-        f->ret = p;
-        f->ret_cap = n;
-    }
+    if (evm_grow(&f->ret, &f->ret_cap, len, 256)) return VM_ERR_NOMEM;
     if (len) memcpy(f->ret, data, len);
     f->ret_len = len;
     return VM_OK;

@@ -145,6 +145,8 @@ void evm_interpret(struct vm_evm *evm, struct vm_result *result);
 
 /* Makes sure frame f can hold memory of `words` words. Returns VM_OK or
  * VM_ERR_NOMEM. */
+/* Grows *buf to at least need bytes, doubling from *cap (or from first). */
+VM_WARN_UNUSED int evm_grow(uint8_t **buf, size_t *cap, size_t need, size_t first);
 VM_WARN_UNUSED int evm_memory_grow(struct evm_frame *f, uint64_t words);
 /* Copies data into f's return-data buffer. Returns VM_OK or VM_ERR_NOMEM. */
 VM_WARN_UNUSED int evm_set_return_data(struct evm_frame *f, const uint8_t *data, size_t len);
