@@ -5,6 +5,7 @@
  * show that no nonce was ever signed twice with different content.
  */
 #include "cli.h"
+#include "json_values.h"
 #include "store.h"
 #include "vm.h"
 
@@ -17,37 +18,20 @@
 /* Bounds the nonce scan of one channel (a game has far fewer breakpoints). */
 #define DEBUG_MAX_SCAN 100000
 
-static json_t *hexj(const uint8_t *b, size_t len)
-{
-    char *t = malloc(2 * len + 3);
-    if (!t) return json_null();
-    vm_hex_encode(b, len, t);
-    json_t *s = json_string(t);
-    free(t);
-    return s;
-}
-
-static json_t *u256j(vm_u256 v)
-{
-    char dec[80];
-    vm_u256_to_dec(v, dec);
-    return json_string(dec);
-}
-
 static json_t *bp_json(const struct store_channel *ch, const struct store_breakpoint *b)
 {
     uint8_t d[32];
     vm_breakpoint_digest(&b->bp, vm_u256_from_u64(ch->chain_id), &ch->adjudicator, d);
     json_t *sigs = json_array(), *pay = json_array();
     for (int i = 0; i < VM_BP_PLAYERS; i++) {
-        json_array_append_new(sigs, b->has_sig[i] ? hexj(b->sigs[i], 65) : json_null());
-        json_array_append_new(pay, u256j(b->bp.payouts[i]));
+        json_array_append_new(sigs, b->has_sig[i] ? json_hex_value(b->sigs[i], 65) : json_null());
+        json_array_append_new(pay, json_dec_value(b->bp.payouts[i]));
     }
     return json_pack("{s:I,s:o,s:o,s:o,s:o,s:b,s:o,s:o,s:o}", "nonce", (json_int_t)b->bp.nonce,
-                     "digest", hexj(d, 32), "stateRoot", hexj(b->bp.state_root.b, 32), "moveHash",
-                     hexj(b->bp.move_hash.b, 32), "payouts", pay, "isFinal", b->bp.is_final, "sigs",
-                     sigs, "mover", hexj(b->mover.b, 20), "calldata",
-                     hexj(b->calldata, b->calldata_len));
+                     "digest", json_hex_value(d, 32), "stateRoot", json_hex_value(b->bp.state_root.b, 32), "moveHash",
+                     json_hex_value(b->bp.move_hash.b, 32), "payouts", pay, "isFinal", b->bp.is_final, "sigs",
+                     sigs, "mover", json_hex_value(b->mover.b, 20), "calldata",
+                     json_hex_value(b->calldata, b->calldata_len));
 }
 
 static int dump_channel(struct store *s, const vm_bytes32 *id, json_t *out)
@@ -63,7 +47,7 @@ static int dump_channel(struct store *s, const vm_bytes32 *id, json_t *out)
         return rv;
     }
     json_t *players = json_array(), *bps = json_array(), *own = json_array();
-    for (int i = 0; i < VM_BP_PLAYERS; i++) json_array_append_new(players, hexj(ch->players[i].b, 20));
+    for (int i = 0; i < VM_BP_PLAYERS; i++) json_array_append_new(players, json_hex_value(ch->players[i].b, 20));
     uint64_t top = h.latest > h.own_max ? h.latest : h.own_max;
     if (top > DEBUG_MAX_SCAN) top = DEBUG_MAX_SCAN;
     for (uint64_t nonce = 0; (h.has_latest || h.has_own) && nonce <= top; nonce++) {
@@ -74,12 +58,12 @@ static int dump_channel(struct store *s, const vm_bytes32 *id, json_t *out)
         r = store_get_own_sig(s, NULL, id, nonce, d, sig);
         if (r == STORE_OK)
             json_array_append_new(own, json_pack("{s:I,s:o,s:o}", "nonce", (json_int_t)nonce, "digest",
-                                                 hexj(d, 32), "sig", hexj(sig, 65)));
+                                                 json_hex_value(d, 32), "sig", json_hex_value(sig, 65)));
         else if (r != STORE_ERR_NOTFOUND) rv = r;
     }
     json_t *c = json_pack("{s:o,s:I,s:o,s:o,s:i,s:i,s:I,s:b,s:I,s:b,s:I,s:o,s:o}", "channel",
-                          hexj(id->b, 32), "chainId", (json_int_t)ch->chain_id, "adjudicator",
-                          hexj(ch->adjudicator.b, 20), "players", players, "me", (int)ch->me,
+                          json_hex_value(id->b, 32), "chainId", (json_int_t)ch->chain_id, "adjudicator",
+                          json_hex_value(ch->adjudicator.b, 20), "players", players, "me", (int)ch->me,
                           "status", (int)ch->status, "latest", (json_int_t)h.latest, "hasLatest",
                           h.has_latest, "ownMax", (json_int_t)h.own_max, "hasOwn", h.has_own,
                           "challengedNonce", (json_int_t)ch->challenged_nonce, "breakpoints", bps,
@@ -110,7 +94,7 @@ int cmd_debug(int argc, char **argv)
     vm_address self;
     json_t *root = json_object(), *list = json_array();
     if (store_get_address(s, NULL, &self) == STORE_OK)
-        json_object_set_new(root, "address", hexj(self.b, 20));
+        json_object_set_new(root, "address", json_hex_value(self.b, 20));
     vm_bytes32 *ids = NULL;
     size_t count = 0;
     rv = store_list_channels(s, NULL, &ids, &count);

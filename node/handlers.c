@@ -3,6 +3,7 @@
  * the peer or the chain park their request in a channel's waiter; channel.c
  * and onchain.c answer it.
  */
+#include "json_values.h"
 #include "node.h"
 
 #include <sodium.h>
@@ -26,16 +27,6 @@ static const char *state_name(int status)
     }
 }
 
-static json_t *hex_json(const uint8_t *b, size_t len)
-{
-    char *text = malloc(2 * len + 3);
-    if (!text) return json_null();
-    vm_hex_encode(b, len, text);
-    json_t *s = json_string(text);
-    free(text);
-    return s;
-}
-
 static json_t *address_json(const vm_address *a)
 {
     char text[43];
@@ -43,24 +34,17 @@ static json_t *address_json(const vm_address *a)
     return json_string(text);
 }
 
-static json_t *wei_json(vm_u256 v)
-{
-    char dec[80];
-    vm_u256_to_dec(v, dec);
-    return json_string(dec);
-}
-
 json_t *handlers_channel_json(struct node *n, struct channel *c)
 {
     json_t *o = json_object();
-    json_object_set_new(o, "channel", hex_json(c->rec.id.b, 32));
+    json_object_set_new(o, "channel", json_hex_value(c->rec.id.b, 32));
     json_object_set_new(o, "state", json_string(state_name(c->rec.status)));
     json_object_set_new(o, "nonce", json_integer(c->has_latest ? (json_int_t)c->latest.bp.nonce : 0));
-    json_object_set_new(o, "stateRoot", c->has_latest ? hex_json(c->latest.bp.state_root.b, 32)
+    json_object_set_new(o, "stateRoot", c->has_latest ? json_hex_value(c->latest.bp.state_root.b, 32)
                                                       : json_null());
     json_t *payouts = json_array();
     for (int i = 0; i < VM_BP_PLAYERS; i++)
-        json_array_append_new(payouts, wei_json(c->has_latest ? c->latest.bp.payouts[i]
+        json_array_append_new(payouts, json_dec_value(c->has_latest ? c->latest.bp.payouts[i]
                                                               : c->rec.deposits[i]));
     json_object_set_new(o, "payouts", payouts);
     json_object_set_new(o, "isFinal", json_boolean(c->has_latest && c->latest.bp.is_final));
@@ -75,7 +59,7 @@ json_t *handlers_channel_json(struct node *n, struct channel *c)
     json_t *players = json_array(), *deposits = json_array();
     for (int i = 0; i < VM_BP_PLAYERS; i++) {
         json_array_append_new(players, address_json(&c->rec.players[i]));
-        json_array_append_new(deposits, wei_json(c->rec.deposits[i]));
+        json_array_append_new(deposits, json_dec_value(c->rec.deposits[i]));
     }
     json_object_set_new(o, "players", players);
     json_object_set_new(o, "deposits", deposits);
@@ -221,7 +205,7 @@ static void handle_call(struct node *n, struct api_request *req)
     }
     const char *sig = json_string_value(json_object_get(api_request_params(req), "signature"));
     json_t *r = json_object();
-    json_object_set_new(r, "output", hex_json(out, out_len));
+    json_object_set_new(r, "output", json_hex_value(out, out_len));
     /* "f(..)(R..)": decode the results if the signature names them */
     const char *close_paren = strchr(sig, ')');
     if (close_paren && close_paren[1] == '(') {
