@@ -50,18 +50,22 @@ struct run {
 
 static const struct vm_tx_context tx_ctx = {.number = 1000, .gas_limit = 30000000};
 
-/* Installs code at `contract`, optionally with slot 0 = orig (committed),
- * and calls it with gas. warm_slot0: pre-warm slot 0 (as an access list). */
-static void run_code(struct run *r, const char *code_hex, int64_t gas, bool set_orig,
-                     uint64_t orig, bool warm_slot0)
+/* Installs code at `contract` (and child_hex, if not NULL, at address
+ * 0x..03), optionally with slot 0 = orig (committed), and calls it with gas.
+ * warm_slot0: pre-warm slot 0 (as an access list). */
+static void run_code_with(struct run *r, const char *code_hex, const char *child_hex, int64_t gas,
+                          bool set_orig, uint64_t orig, bool warm_slot0)
 {
-    uint8_t code[4096];
+    uint8_t code[4096], child[4096];
     size_t n = unhex(code_hex, code, sizeof code);
+    size_t cn = child_hex ? unhex(child_hex, child, sizeof child) : 0;
+    vm_address child_at = addr_of(3);
     r->sender = addr_of(1);
     r->contract = addr_of(2);
     if (vm_world_new(&r->w) || vm_evm_new(&r->evm)) exit(1);
     if (vm_world_set_account(r->w, &r->sender, 0, vm_u256_from_u64(1000000000), NULL, 0) ||
-        vm_world_set_account(r->w, &r->contract, 1, vm_u256_from_u64(0), code, n))
+        vm_world_set_account(r->w, &r->contract, 1, vm_u256_from_u64(0), code, n) ||
+        (child_hex && vm_world_set_account(r->w, &child_at, 1, vm_u256_from_u64(0), child, cn)))
         exit(1);
     if (set_orig && vm_world_set_storage(r->w, &r->contract, vm_u256_from_u64(0),
                                          vm_u256_from_u64(orig)))
@@ -80,6 +84,12 @@ static void run_code(struct run *r, const char *code_hex, int64_t gas, bool set_
         .input = (const uint8_t *)"",
     };
     if (vm_evm_execute(r->evm, &host, &tx_ctx, &msg, &r->res)) exit(1);
+}
+
+static void run_code(struct run *r, const char *code_hex, int64_t gas, bool set_orig,
+                     uint64_t orig, bool warm_slot0)
+{
+    run_code_with(r, code_hex, NULL, gas, set_orig, orig, warm_slot0);
 }
 
 static void run_done(struct run *r)
@@ -324,32 +334,14 @@ static void test_revert_returndata(void)
                          "600052"           /* mstore(0, flag) */
                          "3d600060203e"     /* returndatacopy(32, 0, size) */
                          "60406000f3";      /* return(0, 64) */
-    uint8_t child[64];
-    size_t cn = unhex("602a60005260206000fd", child, sizeof child);
-    uint8_t pc[256];
-    size_t pn = unhex(parent, pc, sizeof pc);
-    struct vm_world *w;
-    struct vm_evm *evm;
-    if (vm_world_new(&w) || vm_evm_new(&evm)) exit(1);
-    vm_address s = addr_of(1), p = addr_of(2), c = addr_of(3);
-    if (vm_world_set_account(w, &s, 0, vm_u256_from_u64(0), NULL, 0) ||
-        vm_world_set_account(w, &p, 1, vm_u256_from_u64(0), pc, pn) ||
-        vm_world_set_account(w, &c, 1, vm_u256_from_u64(0), child, cn))
-        exit(1);
-    vm_world_begin_tx(w);
-    struct vm_host host = vm_world_host(w);
-    struct vm_message msg = {.kind = VM_CALL, .gas = 1000000, .recipient = p, .sender = s,
-                             .code_address = p, .input = (const uint8_t *)""};
-    struct vm_result res;
-    if (vm_evm_execute(evm, &host, &tx_ctx, &msg, &res)) exit(1);
-    CHECK(res.status == VM_SUCCESS && res.output_size == 64);
-    if (res.output_size == 64) {
-        CHECK(res.output[31] == 0);  /* the CALL returned 0 */
-        CHECK(res.output[63] == 42); /* the revert data */
+    struct run r;
+    run_code_with(&r, parent, "602a60005260206000fd", 1000000, false, 0, false);
+    CHECK(r.res.status == VM_SUCCESS && r.res.output_size == 64);
+    if (r.res.output_size == 64) {
+        CHECK(r.res.output[31] == 0);  /* the CALL returned 0 */
+        CHECK(r.res.output[63] == 42); /* the revert data */
     }
-    vm_result_free(&res);
-    vm_evm_free(evm);
-    vm_world_free(w);
+    run_done(&r);
 }
 
 static void test_create(void)
@@ -388,29 +380,13 @@ static void test_create(void)
 static void test_static_violation(void)
 {
     /* STATICCALL into a contract that SSTOREs: the inner call fails (0). */
-    uint8_t child[16], pc[128];
-    size_t cn = unhex("6001600055", child, sizeof child);
-    size_t pn = unhex("6000600060006000" "73aa00000000000000000000000000000000000003" "5afa"
-                      "60005260206000f3", pc, sizeof pc);
-    struct vm_world *w;
-    struct vm_evm *evm;
-    if (vm_world_new(&w) || vm_evm_new(&evm)) exit(1);
-    vm_address s = addr_of(1), p = addr_of(2), c = addr_of(3);
-    if (vm_world_set_account(w, &s, 0, vm_u256_from_u64(0), NULL, 0) ||
-        vm_world_set_account(w, &p, 1, vm_u256_from_u64(0), pc, pn) ||
-        vm_world_set_account(w, &c, 1, vm_u256_from_u64(0), child, cn))
-        exit(1);
-    vm_world_begin_tx(w);
-    struct vm_host host = vm_world_host(w);
-    struct vm_message msg = {.kind = VM_CALL, .gas = 100000, .recipient = p, .sender = s,
-                             .code_address = p, .input = (const uint8_t *)""};
-    struct vm_result res;
-    if (vm_evm_execute(evm, &host, &tx_ctx, &msg, &res)) exit(1);
-    CHECK(res.status == VM_SUCCESS && res.output_size == 32 && res.output[31] == 0);
-    CHECK(vm_u256_is_zero(vm_world_storage(w, &c, vm_u256_from_u64(0))));
-    vm_result_free(&res);
-    vm_evm_free(evm);
-    vm_world_free(w);
+    struct run r;
+    run_code_with(&r, "6000600060006000" "73aa00000000000000000000000000000000000003" "5afa"
+                      "60005260206000f3", "6001600055", 100000, false, 0, false);
+    CHECK(r.res.status == VM_SUCCESS && r.res.output_size == 32 && r.res.output[31] == 0);
+    vm_address c = addr_of(3);
+    CHECK(vm_u256_is_zero(vm_world_storage(r.w, &c, vm_u256_from_u64(0))));
+    run_done(&r);
 }
 
 int main(void)
